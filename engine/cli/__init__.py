@@ -1,0 +1,81 @@
+"""`librarian` command line: one module per command, this one parses and dispatches.
+
+Expected failures (`LibrarianError`) print one line and exit 1; Ctrl-C exits 130. Never a traceback
+unless LIBRARIAN_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+import sys
+
+from ..errors import LibrarianError
+from . import admin, evaluate, index, search, watch
+
+COMMANDS = {
+    "index": index,
+    "search": search,
+    "status": admin.status,
+    "check": admin.check,
+    "forget": admin.forget,
+    "watch": watch,
+    "eval": evaluate,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="librarian",
+        description="Offline search of your own documents, by meaning and by words. "
+                    "With no command, starts the desktop app.")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="where the index lives (default: the platform's user data dir, or $LIBRARIAN_DATA_DIR)")
+    parser.add_argument("--model-dir", metavar="DIR", help="a model folder other than the shipped one")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        module.add_parser(sub)  # type: ignore[attr-defined]
+    gui = sub.add_parser("gui", help="start the desktop app", description="Start the desktop app.")
+    gui.set_defaults(run=_run_gui)
+    return parser
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    try:
+        from librarian.desktop.app import main as gui_main
+    except ImportError as exc:
+        raise LibrarianError(f"the desktop app is not available ({exc})") from exc
+    argv = []
+    if args.data_dir:
+        argv += ["--data-dir", args.data_dir]
+    if args.model_dir:
+        argv += ["--model-dir", args.model_dir]
+    return int(gui_main(argv) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    run = getattr(args, "run", None) or _run_gui
+    try:
+        return int(run(args) or 0)
+    except LibrarianError as exc:
+        if os.environ.get("LIBRARIAN_DEBUG"):
+            raise
+        print(f"librarian: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("librarian: interrupted; what was indexed so far is kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

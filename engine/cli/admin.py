@@ -1,0 +1,73 @@
+"""`librarian status`, `check` and `forget`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from types import SimpleNamespace
+
+from .common import open_library, print_json
+
+
+def _status_parser(sub) -> None:
+    p = sub.add_parser("status", help="what is indexed, and what failed", description="Show roots, counts and failures.")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_status)
+
+
+def _status(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        status = library.status()
+        mismatch = library.model_mismatch
+    if args.json:
+        print_json(status.to_json())
+        return 0
+    print(f"data dir:  {status.data_dir}")
+    print(f"model:     {status.model}" + (f" (index embedded with {mismatch[0]}: run `librarian index`)" if mismatch else ""))
+    print("roots:     " + (", ".join(status.roots) or "none (add one with `librarian index PATH`)"))
+    print(f"documents: {status.documents}")
+    print(f"passages:  {status.passages} ({status.embedded} embedded)")
+    if status.failed:
+        print(f"failed:    {len(status.failed)}")
+        for failure in status.failed:
+            print(f"  {failure.path}: {failure.reason}")
+    return 0
+
+
+def _check_parser(sub) -> None:
+    p = sub.add_parser("check", help="verify the vector index against SQLite",
+                       description="Verify that every stored vector is in the vector index and nothing else is. "
+                                   "Exits 1 when not ok.")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--repair", action="store_true", help="heal what differs")
+    p.set_defaults(run=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        report = library.check(repair=args.repair)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        for key, value in report.to_json().items():
+            print(f"{key}: {value}")
+    return 0 if report.ok else 1
+
+
+def _forget_parser(sub) -> None:
+    p = sub.add_parser("forget", help="remove a root and everything indexed under it",
+                       description="Remove a root and everything indexed under it. Your files are untouched.")
+    p.add_argument("path", metavar="PATH")
+    p.set_defaults(run=_forget)
+
+
+def _forget(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        removed = library.forget(args.path)
+    print(f"forgot {args.path}: {removed} documents removed from the index", file=sys.stderr)
+    return 0
+
+
+status = SimpleNamespace(add_parser=_status_parser)
+check = SimpleNamespace(add_parser=_check_parser)
+forget = SimpleNamespace(add_parser=_forget_parser)

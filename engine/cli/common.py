@@ -1,0 +1,32 @@
+"""Helpers the commands share: opening the library, the demo library, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+from ..library import Library
+
+
+def open_library(args: argparse.Namespace) -> Library:
+    return Library.open(args.data_dir, model_dir=args.model_dir)
+
+
+def demo_library_path() -> Path:
+    return Path(str(resources.files("librarian.engine") / "demo"))
+
+
+def print_json(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

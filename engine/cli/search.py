@@ -1,0 +1,85 @@
+"""`librarian search QUERY`: ranked documents, as text or JSON; `--stdin` for one query per line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+
+from ..errors import LibrarianError
+from ..results import MODES, SearchFilters, SearchResult
+from .common import open_library
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("search", help="search the index", description="Search by meaning and by words. "
+                       'A "quoted phrase" must appear as written.')
+    p.add_argument("query", nargs="?", help="what to look for (omit with --stdin)")
+    p.add_argument("-k", type=int, default=10, help="how many documents (default 10)")
+    p.add_argument("--mode", choices=MODES, default="hybrid", help="hybrid (default), dense (meaning), keyword (words)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--stdin", action="store_true", help="read one query per line; print one JSON object per line")
+    p.add_argument("--folder", help="only documents under this folder")
+    p.add_argument("--type", dest="kinds", action="append", default=[], help="only this kind (pdf, docx, markdown, ...)")
+    p.add_argument("--after", help="modified on or after this date (YYYY-MM-DD)")
+    p.add_argument("--before", help="modified before this date (YYYY-MM-DD)")
+    p.set_defaults(run=run)
+
+
+def _date(text: str | None, flag: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError as exc:
+        raise LibrarianError(f"{flag} wants a date like 2024-05-31, not {text!r}") from exc
+
+
+def _filters(args: argparse.Namespace) -> SearchFilters | None:
+    from pathlib import Path
+
+    folder = str(Path(args.folder).expanduser().resolve()) if args.folder else None
+    after, before = _date(args.after, "--after"), _date(args.before, "--before")
+    if not (folder or args.kinds or after or before):
+        return None
+    return SearchFilters(folder=folder, kinds=tuple(args.kinds), modified_after=after, modified_before=before)
+
+
+def _result_json(result: SearchResult) -> dict:
+    return {"query": result.query, "took_ms": round(result.took_ms, 3),
+            "timings_ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
+            "results": [h.to_json() for h in result.hits]}
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.stdin == bool(args.query):
+        raise LibrarianError("give a QUERY or --stdin, not both or neither")
+    filters = _filters(args)
+    with open_library(args) as library:
+        if args.stdin:
+            for line in sys.stdin:
+                query = line.strip()
+                if not query:
+                    continue
+                result = library.search(query, k=args.k, mode=args.mode, filters=filters)
+                sys.stdout.write(json.dumps(_result_json(result), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+            return 0
+        result = library.search(args.query, k=args.k, mode=args.mode, filters=filters)
+        if not library.roots():
+            print("the library is empty: add a folder with `librarian index PATH`", file=sys.stderr)
+    if args.json:
+        json.dump([h.to_json() for h in result.hits], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not result.hits:
+        print("no results")
+    for rank, hit in enumerate(result.hits, start=1):
+        where = f" ({hit.locator})" if str(hit.locator) else ""
+        more = f", +{hit.other_passages} more passages" if hit.other_passages else ""
+        print(f"{rank}. {hit.title}  [{hit.matched}{more}]")
+        print(f"   {hit.path}{where}")
+        print(f"   {hit.snippet}")
+    print(f"({result.took_ms:.0f} ms)", file=sys.stderr)
+    return 0

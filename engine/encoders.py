@@ -1,0 +1,222 @@
+"""Text → unit vectors. The contract is one abstract method, `Encoder.embed_batch`; batching by
+length, int8 packing and query encoding are derived from it.
+
+`OnnxEncoder` runs one tower of a model folder (``manifest.json`` + ONNX + ``tokenizer.json``) on
+onnxruntime. `load_model` returns both towers (question, passage) and the model's identity (the
+sha256 of the passage tower), which the index records so vectors of two models are never mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+# Fork-after-use warnings and oversubscription: the tokenizer's own thread pool is not needed.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class Encoder(ABC):
+    """Embeds texts into L2-normalised float32 vectors of ``dims`` dimensions."""
+
+    dims: int
+    max_length: int
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 [len(texts), dims], each row of unit length (or zero for empty input)."""
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Length of each text in the encoder's pieces (capped); used to batch similar lengths."""
+        return [min(len(t) // 4 + 2, self.max_length) for t in texts]
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """Embed any number of texts, batching texts of similar length to waste little on padding."""
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        lengths = self.token_lengths(texts)
+        order = np.argsort(lengths, kind="stable")
+        out = np.empty((len(texts), self.dims), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            idx = order[start:start + batch_size]
+            out[idx] = self.embed_batch([texts[i] for i in idx])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query, alone: dynamic int8 scales depend on the batch, so a query never shares one."""
+        return self.embed_batch([text])[0]
+
+
+def to_int8(vectors: np.ndarray) -> np.ndarray:
+    """Unit float vectors → int8 the way USearch's i8 storage does it (scale by 127, round, clamp)."""
+    return np.clip(np.rint(vectors * 127.0), -127, 127).astype(np.int8)
+
+
+@dataclass(frozen=True, slots=True)
+class TowerSpec:
+    file: str
+    max_length: int
+    pooling: str  # "mean" | "cls"
+    normalize: bool
+    output: str
+
+
+class OnnxEncoder(Encoder):
+    """One tower of a model folder on onnxruntime (CPU)."""
+
+    def __init__(self, model_dir: Path, spec: TowerSpec, tokenizer_file: Path, dims: int, *,
+                 threads: int = 2) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.dims = dims
+        self.max_length = spec.max_length
+        self._spec = spec
+        self._tokenizer_file = tokenizer_file
+        self._local = threading.local()
+        self._tokenizer_cls = Tokenizer
+        try:
+            self._probe = self._new_tokenizer()
+        except Exception as exc:
+            raise ModelError(f"could not read the tokenizer {tokenizer_file}: {exc}") from exc
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Variable batch × length shapes would make the arena keep the worst case forever.
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
+        options.log_severity_level = 3
+        path = model_dir / spec.file
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError(f"could not load the model {path}: {exc}") from exc
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        outputs = [o.name for o in self._session.get_outputs()]
+        if spec.output not in outputs:
+            raise ModelError(f"{path} has no output {spec.output!r} (it has {outputs})")
+
+    def _new_tokenizer(self):
+        tok = self._tokenizer_cls.from_file(str(self._tokenizer_file))
+        tok.no_padding()
+        tok.enable_truncation(max_length=self.max_length)
+        return tok
+
+    @property
+    def tokenizer(self):
+        """A tokenizer for this thread: a shared one raises "Already borrowed" under concurrency."""
+        tok = getattr(self._local, "tokenizer", None)
+        if tok is None:
+            tok = self._local.tokenizer = self._new_tokenizer()
+        return tok
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        width = max((len(e.ids) for e in encodings), default=1) or 1
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = 1
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        (hidden,) = self._session.run([self._spec.output], feed)
+        if hidden.ndim == 2:  # pooled inside the graph
+            pooled = hidden
+        elif self._spec.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        pooled = pooled.astype(np.float32, copy=False)
+        if self._spec.normalize:
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            pooled = pooled / np.maximum(norms, 1e-12)
+        return pooled
+
+
+@dataclass(frozen=True)
+class Model:
+    """Both towers of a model folder and the facts the index records about it."""
+
+    question: Encoder
+    passage: Encoder
+    model_id: str  # sha256 of the passage tower: vectors from different ids never mix
+    name: str
+    dims: int
+    tokenizer_file: Path | None
+    passage_max_length: int
+
+
+def default_model_dir() -> Path:
+    override = os.environ.get("LIBRARIAN_MODEL_DIR")
+    if override:
+        return Path(override)
+    return Path(str(resources.files("librarian.models") / "shipped"))
+
+
+def read_manifest(model_dir: Path) -> dict:
+    manifest_path = model_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise ModelError(f"no model at {model_dir}: manifest.json is missing "
+                         "(reinstall Librarian or set LIBRARIAN_MODEL_DIR)")
+    try:
+        return json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{manifest_path} is unreadable: {exc}") from exc
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_model(model_dir: Path | None = None, *, verify: bool = False, passage_threads: int = 2,
+               question_threads: int = 1) -> Model:
+    """Load both towers. ``verify`` re-hashes the files against the manifest (slow-ish: ~0.1 s)."""
+    model_dir = Path(model_dir) if model_dir else default_model_dir()
+    manifest = read_manifest(model_dir)
+    try:
+        dims = int(manifest["dims"])
+        towers = {name: TowerSpec(**{k: manifest["towers"][name][k] for k in TowerSpec.__annotations__})
+                  for name in ("question", "passage")}
+        tokenizer_file = model_dir / manifest.get("tokenizer", "tokenizer.json")
+        hashes: dict[str, str] = manifest["sha256"]
+    except (KeyError, TypeError) as exc:
+        raise ModelError(f"{model_dir / 'manifest.json'} is missing a field: {exc}") from exc
+    for spec in towers.values():
+        if not (model_dir / spec.file).is_file():
+            raise ModelError(f"model file {model_dir / spec.file} is missing (reinstall Librarian)")
+    if verify:
+        for name, expected in hashes.items():
+            if file_sha256(model_dir / name) != expected:
+                raise ModelError(f"{model_dir / name} does not match its manifest checksum; reinstall")
+    passage = OnnxEncoder(model_dir, towers["passage"], tokenizer_file, dims, threads=passage_threads)
+    if towers["question"] == towers["passage"] and question_threads == passage_threads:
+        question: Encoder = passage
+    else:
+        question = OnnxEncoder(model_dir, towers["question"], tokenizer_file, dims, threads=question_threads)
+    model_id = hashes.get(towers["passage"].file) or file_sha256(model_dir / towers["passage"].file)
+    return Model(question=question, passage=passage, model_id=model_id, name=manifest.get("name", model_dir.name),
+                 dims=dims, tokenizer_file=tokenizer_file, passage_max_length=towers["passage"].max_length)

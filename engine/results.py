@@ -1,0 +1,203 @@
+"""Plain data the engine hands to its callers (CLI, GUI, tests): search hits, progress, status.
+
+Everything here is a frozen dataclass of builtins so it crosses threads and processes, and turns
+into JSON with `dataclasses.asdict`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .extract.base import Locator
+
+Mode = Literal["hybrid", "dense", "keyword"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
+Matched = Literal["words", "meaning", "both"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Restrict a search. ``folder`` matches a path prefix; ``kinds`` are extractor kinds ("pdf", ...);
+    dates are POSIX seconds on the file's modification time."""
+
+    folder: str | None = None
+    kinds: tuple[str, ...] = ()
+    modified_after: float | None = None
+    modified_before: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One result: a document with its best passage."""
+
+    document_id: int
+    path: str
+    title: str
+    kind: str
+    modified: float
+    score: float
+    passage_id: int
+    passage: int  # ordinal of the best passage within its document (0-based)
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]  # [start, end) character spans in ``snippet``
+    locator: Locator
+    matched: Matched
+    other_passages: int  # how many more passages of this document matched
+    duplicates: tuple[str, ...] = ()  # other paths with the same content
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "title": self.title,
+            "kind": self.kind,
+            "modified": self.modified,
+            "score": round(self.score, 6),
+            "snippet": self.snippet,
+            "highlights": [list(h) for h in self.highlights],
+            "passage": self.passage,
+            "passage_id": self.passage_id,
+            "locator": self.locator.to_dict(),
+            "locator_text": str(self.locator),
+            "matched": self.matched,
+            "other_passages": self.other_passages,
+            "duplicates": list(self.duplicates),
+            "document_id": self.document_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    mode: Mode
+    took_ms: float
+    hits: tuple[Hit, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)  # encode / ann / fts / fuse
+
+
+@dataclass(frozen=True, slots=True)
+class PassageContext:
+    """A passage in its surrounding text, for a preview pane."""
+
+    path: str
+    title: str
+    kind: str
+    locator: Locator
+    text: str  # the surrounding text
+    passage_span: tuple[int, int]  # where the passage sits in ``text``
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Emitted while indexing. ``phase``: "scanning", "indexing", "embedding", "done"."""
+
+    phase: str
+    files_seen: int = 0
+    files_total: int = 0
+    files_done: int = 0
+    files_failed: int = 0
+    passages: int = 0
+    embedded: int = 0
+    to_embed: int = 0
+    rate: float = 0.0  # passages embedded per second, recent
+    eta_s: float | None = None
+    current: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    roots: tuple[str, ...]
+    documents: int
+    passages: int
+    embedded: int
+    failed: tuple[Failure, ...]
+    model: str
+    data_dir: str
+
+    def to_json(self) -> dict:
+        return {
+            "roots": list(self.roots),
+            "documents": self.documents,
+            "passages": self.passages,
+            "embedded": self.embedded,
+            "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "model": self.model,
+            "data_dir": self.data_dir,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReport:
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    passages: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    passages: int
+    vectors_stored: int
+    vectors_indexed: int
+    missing: int
+    orphans: int
+    duplicates: int
+    ok: bool
+    repaired: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "passages": self.passages,
+            "vectors_stored": self.vectors_stored,
+            "vectors_indexed": self.vectors_indexed,
+            "missing": self.missing,
+            "orphans": self.orphans,
+            "duplicates": self.duplicates,
+            "ok": self.ok,
+            "repaired": self.repaired,
+        }
+
+
+class IndexControl:
+    """Pause, resume and cancel a running `Library.update` from another thread."""
+
+    def __init__(self) -> None:
+        self._running = threading.Event()
+        self._running.set()
+        self._cancelled = threading.Event()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def wait_if_paused(self) -> bool:
+        """Block while paused; return False when the run should stop."""
+        self._running.wait()
+        return not self._cancelled.is_set()

@@ -1,0 +1,200 @@
+"""The USearch vector index: a derived cache of the int8 vectors stored in SQLite.
+
+It is saved atomically (temporary file, fsync, `os.replace`) beside a small JSON sidecar that
+records which SQLite vectors generation it reflects. On open, a matching sidecar means the file is
+trusted as is; otherwise the index is reconciled with SQLite: keys SQLite has but the file lacks are
+added from the stored vectors (never re-encoded), keys SQLite no longer has are removed. A crash at
+any point between SQLite and this file is therefore healed at the next open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from usearch.index import Index
+
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+# Below this size an exact scan is as fast as the graph and has perfect recall.
+EXACT_SEARCH_BELOW = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    added: int
+    removed: int
+    rebuilt: bool
+
+
+class VectorCache:
+    def __init__(self, path: Path, dims: int, *, threads: int = 0) -> None:
+        self.path = path
+        self.sidecar = path.with_suffix(path.suffix + ".json")
+        self.dims = dims
+        self.threads = threads
+        self.lock = threading.RLock()
+        self.index = self._empty()
+        self.saved_generation = -1
+        self._viewed = False  # a memory-mapped index is immutable until materialised
+
+    def _empty(self) -> Index:
+        return Index(ndim=self.dims, metric="cos", dtype="i8", connectivity=16, expansion_add=128,
+                     expansion_search=96)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    # -- open / reconcile -----------------------------------------------------------------------
+    def open(self, store: Store, *, model_id: str, view: bool = False) -> Reconciled:
+        """Load the file and make it agree with SQLite. ``view`` maps it read-only when it is current."""
+        generation = store.vectors_generation()
+        meta = self._read_sidecar()
+        current = (meta.get("generation") == generation and meta.get("model_id") == model_id
+                   and meta.get("dims") == self.dims)
+        with self.lock:
+            loaded = False
+            if self.path.exists() and meta.get("model_id") == model_id:
+                try:
+                    index = self._empty()
+                    viewed = view and current
+                    if viewed:
+                        index.view(str(self.path))
+                    else:
+                        index.load(str(self.path))
+                    if index.ndim == self.dims:
+                        self.index, loaded, self._viewed = index, True, viewed
+                except Exception as exc:  # a truncated or foreign file is just a cache miss
+                    log.warning("vector index %s unreadable (%s); rebuilding from SQLite", self.path, exc)
+            if loaded and current and len(self.index) == meta.get("count"):
+                self.saved_generation = generation
+                return Reconciled(0, 0, False)
+            if not loaded:
+                self.index = self._empty()
+            result = self._reconcile(store)
+            return Reconciled(result.added, result.removed, not loaded)
+
+    def _reconcile(self, store: Store) -> Reconciled:
+        stored = store.embedded_ids()
+        indexed = self.keys()
+        missing = np.setdiff1d(stored, indexed, assume_unique=True)
+        orphans = np.setdiff1d(indexed, stored, assume_unique=True)
+        if len(orphans):
+            self.remove(orphans)
+        added = 0
+        if len(missing):
+            for keys, vectors in store.iter_vectors(ids=missing.tolist(), dims=self.dims):
+                self.add(keys, vectors)
+                added += len(keys)
+        if added or len(orphans):
+            log.info("vector index reconciled: +%d, -%d", added, len(orphans))
+        return Reconciled(added, len(orphans), False)
+
+    def keys(self) -> np.ndarray:
+        if len(self.index) == 0:
+            return np.zeros(0, dtype=np.uint64)
+        return np.unique(np.asarray(self.index.keys, dtype=np.uint64))
+
+    def key_count(self) -> tuple[int, int]:
+        """(entries, distinct keys): they differ only if the file holds duplicate keys."""
+        if len(self.index) == 0:
+            return 0, 0
+        keys = np.asarray(self.index.keys, dtype=np.uint64)
+        return len(keys), len(np.unique(keys))
+
+    # -- mutation -------------------------------------------------------------------------------
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        if len(keys) == 0:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.int8)
+        keep = np.any(vectors != 0, axis=1)  # a zero vector has no direction: cosine is undefined
+        with self.lock:
+            if self._viewed:
+                self._materialise()
+            present = np.atleast_1d(np.asarray(self.index.contains(np.asarray(keys, dtype=np.uint64)), dtype=bool))
+            if present.any():
+                self.index.remove(np.asarray(keys)[present])
+            if keep.any():
+                self.index.add(np.asarray(keys, dtype=np.uint64)[keep], vectors[keep], threads=self.threads)
+
+    def remove(self, keys) -> None:
+        keys = np.asarray(list(keys), dtype=np.uint64)
+        if len(keys) == 0:
+            return
+        with self.lock:
+            if self._viewed:
+                self._materialise()
+            self.index.remove(keys)
+
+    def _materialise(self) -> None:
+        fresh = Index.restore(self.index.save(), view=False)
+        if fresh is None:
+            raise RuntimeError("could not copy the memory-mapped vector index")
+        self.index, self._viewed = fresh, False
+
+    def clear(self) -> None:
+        with self.lock:
+            self.index, self._viewed = self._empty(), False
+
+    # -- search ---------------------------------------------------------------------------------
+    def search(self, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, cosine similarities) of the ``count`` nearest passages, best first."""
+        with self.lock:
+            size = len(self.index)
+            if size == 0:
+                return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
+            matches = self.index.search(query.astype(np.float32), min(count, size),
+                                        exact=size < EXACT_SEARCH_BELOW, threads=1)
+        keys = np.asarray(matches.keys, dtype=np.uint64)
+        similarities = 1.0 - np.asarray(matches.distances, dtype=np.float32)
+        return keys, similarities
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, *, generation: int, model_id: str) -> None:
+        """Write the index atomically, then the sidecar that vouches for it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with self.lock:
+            self.index.save(str(tmp))
+            count = len(self.index)
+        _fsync_file(tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+        _write_json_atomic(self.sidecar, {"generation": generation, "model_id": model_id,
+                                          "dims": self.dims, "count": count})
+        self.saved_generation = generation
+
+    def _read_sidecar(self) -> dict:
+        try:
+            return json.loads(self.sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def discard_files(self) -> None:
+        for path in (self.path, self.sidecar):
+            path.unlink(missing_ok=True)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
