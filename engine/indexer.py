@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -37,7 +36,7 @@ from .encoders import Encoder, to_int8
 from .errors import ExtractionError
 from .extract.base import Extracted, Segment
 from .results import IndexControl, Progress, UpdateReport
-from .store import NewPassage, Store
+from .store import DocumentRow, NewPassage, Store
 from .vectors import VectorCache
 
 log = logging.getLogger(__name__)
@@ -189,7 +188,7 @@ class Indexer:
 
     # -- the whole run --------------------------------------------------------------------------
     def update(self, *, progress: ProgressCallback | None = None, control: IndexControl | None = None,
-               embed: bool = True, only: Iterable[Path] | None = None) -> UpdateReport:
+               embed: bool = True) -> UpdateReport:
         control = control or IndexControl()
         meter = _ProgressMeter(progress)
         started = time.monotonic()
@@ -203,7 +202,7 @@ class Indexer:
         self._moved_ids = set()
         counts = {"added": 0, "changed": 0, "removed": 0, "moved": 0, "unchanged": 0, "failed": 0, "passages": 0}
         try:
-            self._produce(meter, control, counts, only=only)
+            self._produce(meter, control, counts)
         finally:
             if embedder is not None:
                 meter.phase = "embedding"
@@ -224,20 +223,17 @@ class Indexer:
                             seconds=time.monotonic() - started, cancelled=control.cancelled)
 
     # -- phase 1 --------------------------------------------------------------------------------
-    def _produce(self, meter: _ProgressMeter, control: IndexControl, counts: dict, *,
-                 only: Iterable[Path] | None) -> None:
+    def _produce(self, meter: _ProgressMeter, control: IndexControl, counts: dict) -> None:
         store = self.writer.store
         with self.writer.lock:
             roots = store.roots()
         found: list[tuple[int, FoundFile]] = []
         problems: list[tuple[int, str, str]] = []
         seen: set[str] = set()
-        known: dict[str, tuple[int, object]] = {}
-        only_set = {display_path(p) for p in only} if only is not None else None
+        known: dict[str, DocumentRow] = {}
         for root_id, root_path in roots:
             with self.writer.lock:
-                for path, row in store.documents_under_root(root_id).items():
-                    known[path] = (root_id, row)
+                known.update(store.documents_under_root(root_id))
 
             def on_problem(path: Path, reason: str, root_id: int = root_id) -> None:
                 problems.append((root_id, display_path(path), reason))
@@ -257,19 +253,18 @@ class Indexer:
         meter.emit(force=True)
 
         problem_paths = {p for _, p, _ in problems}
-        gone = {path: entry for path, entry in known.items() if path not in seen and path not in problem_paths}
-        if only_set is not None:
-            gone = {p: e for p, e in gone.items() if any(p == o or p.startswith(o.rstrip("/") + "/") for o in only_set)}
+        gone = {path: row for path, row in known.items() if path not in seen and path not in problem_paths}
         gone_by_hash: dict[str, list[int]] = {}
-        for _, row in gone.values():
-            if row.content_hash and row.status == "ok":  # type: ignore[attr-defined]
-                gone_by_hash.setdefault(row.content_hash, []).append(row.id)  # type: ignore[attr-defined]
+        for row in gone.values():
+            if row.content_hash and row.status == "ok":
+                gone_by_hash.setdefault(row.content_hash, []).append(row.id)
 
         batch = _Batch(self.writer)
         for root_id, path, reason in problems:
-            batch.add(lambda s, root_id=root_id, path=path, reason=reason: s.upsert_document(
-                path=path, root_id=root_id, size=0, mtime_ns=0, content_hash=None, kind=None, title=None,
-                status="failed", error=reason))
+            def record(s: Store, root_id: int = root_id, path: str = path, reason: str = reason) -> None:
+                s.upsert_document(path=path, root_id=root_id, size=0, mtime_ns=0, content_hash=None, kind=None,
+                                  title=None, status="failed", error=reason)
+            batch.add(record)
             meter.files_failed += 1
             counts["failed"] += 1
 
@@ -278,23 +273,21 @@ class Indexer:
                 break
             key = display_path(item.path)
             meter.current = key
-            entry = known.get(key)
-            row = entry[1] if entry else None
-            if row is not None and row.size == item.size and row.mtime_ns == item.mtime_ns:  # type: ignore[attr-defined]
+            existing = known.get(key)
+            if existing is not None and existing.size == item.size and existing.mtime_ns == item.mtime_ns:
                 counts["unchanged"] += 1
                 meter.files_done += 1
-                if row.status == "failed":  # type: ignore[attr-defined]
+                if existing.status == "failed":
                     meter.files_failed += 1
                 continue
-            self._index_file(batch, root_id, item, key, row, gone_by_hash, counts, meter)
+            self._index_file(batch, root_id, item, key, existing, gone_by_hash, counts, meter)
             meter.files_done += 1
             meter.emit()
             batch.maybe_commit()
         batch.commit()
 
         if not control.cancelled:
-            still_gone = [entry[1].id for entry in gone.values()  # type: ignore[attr-defined]
-                          if entry[1].id not in self._moved_ids]  # type: ignore[attr-defined]
+            still_gone = [row.id for row in gone.values() if row.id not in self._moved_ids]
             if still_gone:
                 with self.writer.lock, store.transaction():
                     dropped = store.delete_documents(still_gone)

@@ -9,6 +9,7 @@ a time) and run one at a time within the process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from .chunk import PieceOffsets, tokenizer_offsets, word_offsets
 from .encoders import Model, load_model
 from .errors import LibrarianError, ModelError
 from .extract.base import Locator
+from .extract.isolate import ExtractionWorkers
 from .indexer import Indexer, Writer, display_path
 from .lock import WriterLock
 from .results import (
@@ -61,7 +63,7 @@ class Library:
         self.data_dir = data_dir
         self.model = model
         self._extract_override = extract
-        self._workers = None
+        self._workers: ExtractionWorkers | None = None
         if offsets is None and model is not None and model.tokenizer_file is not None:
             from tokenizers import Tokenizer
 
@@ -140,8 +142,6 @@ class Library:
         if self._extract_override is not None:
             return self._extract_override
         if self._workers is None:
-            from .extract.isolate import ExtractionWorkers
-
             self._workers = ExtractionWorkers(processes=1)
         return self._workers.extract
 
@@ -339,10 +339,8 @@ class Library:
             self._workers = None
         with self._stores_mutex:
             for store in self._stores:
-                try:
+                with contextlib.suppress(Exception):
                     store.conn.close()
-                except Exception:
-                    pass
             self._stores.clear()
         self._local = threading.local()
         if self._writer_store is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO
 
 from .errors import IndexLockedError
 
@@ -11,7 +12,7 @@ from .errors import IndexLockedError
 class WriterLock:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh = None
+        self._fh: IO[bytes] | None = None
         self._depth = 0
 
     def acquire(self, *, wait: bool = False) -> None:
@@ -50,15 +51,15 @@ class WriterLock:
 
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
+    import msvcrt  # type: ignore[import-not-found,unused-ignore]
 
     def _lock(fh, *, wait: bool) -> None:
         fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
 
     def _unlock(fh) -> None:
         fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined,unused-ignore]
 else:
     import fcntl
 

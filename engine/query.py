@@ -11,13 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-STOP_WORDS = frozenset("""
-a an and are as at be been but by can could did do does for from had has have how i if in into is it
-its me my no not of on or our so such than that the their them then there these they this to was we
-were what when where which who whom why will with would you your about after all also am any because
-before being between both each few further he her here hers him his more most much must nor only other
-out over own same she should some very just up down off under again once too until while
-""".split())
+STOP_WORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you", "your", "about", "after", "all", "also", "am", "any", "because", "before", "being", "between", "both", "each", "few", "further", "he", "her", "here", "hers", "him", "his", "more", "most", "much", "must", "nor", "only", "other", "out", "over", "own", "same", "she", "should", "some", "very", "just", "up", "down", "off", "under", "again", "once", "too", "until", "while"])
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"')

@@ -134,7 +134,8 @@ class VectorCache:
             self.index.remove(keys)
 
     def _materialise(self) -> None:
-        fresh = Index.restore(self.index.save(), view=False)
+        data = self.index.save()
+        fresh = Index.restore(data, view=False) if data is not None else None
         if fresh is None:
             raise RuntimeError("could not copy the memory-mapped vector index")
         self.index, self._viewed = fresh, False

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .library import Library
 from .results import UpdateReport
@@ -29,7 +30,7 @@ class Watcher:
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._last_event = 0.0
-        self._observer = None
+        self._observer: Any = None
         self._thread: threading.Thread | None = None
 
     def _on_event(self, event) -> None:

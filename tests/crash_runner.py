@@ -14,7 +14,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import fake_model  # noqa: E402
-
 from librarian.engine import indexer, vectors  # noqa: E402
 from librarian.engine.extract import extract  # noqa: E402
 from librarian.engine.library import Library  # noqa: E402

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from librarian.engine.chunk import chunk, document_text, word_offsets
 from librarian.engine.extract.base import Extracted, Locator, Segment
 

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from librarian.engine.cli import COMMANDS, build_parser, main
 from librarian.engine.cli.common import demo_library_path
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from conftest import fake_model
-
 from librarian.engine.extract import extract
 from librarian.engine.library import Library
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from conftest import FakeEncoder, fake_model
-
 from librarian.engine.encoders import Model
 from librarian.engine.errors import IndexLockedError, LibrarianError
 from librarian.engine.extract import extract as extract_in_process

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model-dir", metavar="DIR", help="a model folder other than the shipped one")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    for _name, module in COMMANDS.items():
         module.add_parser(sub)  # type: ignore[attr-defined]
     gui = sub.add_parser("gui", help="start the desktop app", description="Start the desktop app.")
     gui.set_defaults(run=_run_gui)
