@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnxruntime  # noqa: F401  (see below)
 from usearch.index import Index
 
 from .store import Store
+
+# onnxruntime must be loaded before usearch: the other order segfaults in onnxruntime's import
+# (usearch 2.26.6 + onnxruntime 1.32.0, Linux x86-64; tests/test_import_order.py guards it).
 
 log = logging.getLogger(__name__)
 
