@@ -142,7 +142,8 @@ class Library:
         if self._extract_override is not None:
             return self._extract_override
         if self._workers is None:
-            self._workers = ExtractionWorkers(processes=1)
+            timeout = float(os.environ.get("LIBRARIAN_EXTRACT_TIMEOUT", "60"))
+            self._workers = ExtractionWorkers(processes=1, timeout_s=timeout)
         return self._workers.extract
 
     # -- roots ----------------------------------------------------------------------------------

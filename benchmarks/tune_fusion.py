@@ -1,0 +1,94 @@
+"""Tune fusion on the development collections without re-indexing for every setting.
+
+Each collection is indexed once per passage size (cached under benchmarks/_data/), then for every
+query the keyword and dense candidate lists are fetched once; fusion variants are scored offline.
+Prints nDCG@10 per collection and the mean, for BM25, dense and each fusion.
+
+    python benchmarks/tune_fusion.py [--target 128] [--collections cisi cranfield npl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from librarian.engine import indexer
+from librarian.engine.encoders import load_model
+from librarian.engine.evaluation import load_collection, ndcg_at, recall_at
+from librarian.engine.library import Library
+from librarian.engine.query import parse
+from librarian.engine.search import Ranked, rrf
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+CACHE = Path(__file__).resolve().parent / "_data"
+
+
+def doc_ranking(scores: dict[int, float], doc_of: dict[int, str]) -> list[str]:
+    best: dict[str, float] = {}
+    for pid, s in scores.items():
+        d = doc_of[pid]
+        if d not in best or s > best[d]:
+            best[d] = s
+    return sorted(best, key=lambda d: -best[d])
+
+
+def minmax(r: Ranked) -> dict[int, float]:
+    if not r.ids:
+        return {}
+    lo, hi = min(r.scores), max(r.scores)
+    return {i: (s - lo) / (hi - lo) if hi > lo else 1.0 for i, s in zip(r.ids, r.scores, strict=True)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--target", type=int, default=indexer.PASSAGE_TARGET_PIECES)
+    parser.add_argument("--collections", nargs="*", default=["cisi", "cranfield", "npl"])
+    parser.add_argument("--depth", type=int, default=200)
+    args = parser.parse_args()
+    indexer.PASSAGE_TARGET_PIECES = args.target
+    model = load_model()
+    table: dict[str, dict[str, float]] = {}
+    for name in args.collections:
+        coll = load_collection(EVAL / name)
+        data = CACHE / f"{name}-t{args.target}"
+        fresh = not (data / "index.sqlite3").exists()
+        lib = Library.open(data, model=model)
+        if fresh:
+            lib.add_records(coll.corpus)
+        store = lib._reader()
+        doc_of = {int(pid): path for pid, path in store.conn.execute(
+            "SELECT p.id, d.path FROM passages p JOIN documents d ON d.id = p.document_id")}
+        searcher = lib._searcher
+        variants: dict[str, list[float]] = {}
+        for qid, text in coll.queries:
+            parsed = parse(text)
+            kw = searcher._keyword(store, parsed, args.depth, None)
+            dn = searcher._dense(store, parsed, args.depth, None, {})
+            rel = coll.qrels[qid]
+            runs = {
+                "bm25": dict(zip(kw.ids, kw.scores, strict=True)),
+                "dense": dict(zip(dn.ids, dn.scores, strict=True)),
+            }
+            for k in (10, 30, 60):
+                runs[f"rrf k={k}"] = rrf([kw, dn], k=k)
+            for w in (0.3, 0.5, 0.7):
+                runs[f"rrf k=60 wd={w}"] = rrf([kw, dn], k=60, weights=[1 - w, w])
+            nk, nd = minmax(kw), minmax(dn)
+            for a in (0.3, 0.5, 0.7):
+                runs[f"convex a={a}"] = {i: a * nd.get(i, 0.0) + (1 - a) * nk.get(i, 0.0) for i in set(nk) | set(nd)}
+            for label, scores in runs.items():
+                ranked = doc_ranking(scores, doc_of)
+                variants.setdefault(label, []).append(ndcg_at(ranked, rel))
+                variants.setdefault(label + " R@100", []).append(recall_at(ranked, rel))
+        table[name] = {label: statistics.fmean(v) for label, v in variants.items()}
+        lib.close()
+    labels = list(next(iter(table.values())))
+    print(f"{'variant (target ' + str(args.target) + ')':<28}" + "".join(f"{n:>11}" for n in table) + f"{'mean':>9}")
+    for label in labels:
+        vals = [table[n][label] for n in table]
+        print(f"{label:<28}" + "".join(f"{v:>11.3f}" for v in vals) + f"{statistics.fmean(vals):>9.3f}")
+
+
+if __name__ == "__main__":
+    main()
