@@ -61,7 +61,7 @@ def test_chunks_are_ordered_spans_within_the_text_and_cover_every_word(texts, ta
     for c in chunks:
         assert 0 <= c.start < c.end <= len(text)
         assert c.start >= previous_start
-        assert c.pieces <= target
+        assert c.pieces <= target + target // 4  # a tiny tail may join the passage before it
         previous_start = c.start
     covered = [False] * len(text)
     for c in chunks:

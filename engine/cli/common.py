@@ -1,4 +1,8 @@
-"""Helpers the commands share: opening the library, the demo library, JSON output."""
+"""Helpers the commands share: opening the library, the demo library, JSON output.
+
+The `librarian` entry point imports this package at start, and so does every extraction worker
+(the "spawn" start method re-imports the main module): nothing heavy may load at import time.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,15 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from ..library import Library
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..library import Library
 
 
 def open_library(args: argparse.Namespace) -> Library:
+    from ..library import Library  # heavy (onnxruntime, usearch): loaded only when a command runs
+
     return Library.open(args.data_dir, model_dir=args.model_dir)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..evaluation import evaluate
 from ..results import MODES
 from .common import print_json
 
@@ -21,6 +20,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..evaluation import evaluate
+
     modes = list(MODES) if args.mode == "all" else [args.mode]
     results = evaluate(Path(args.collection), modes=modes, model_dir=Path(args.model_dir) if args.model_dir else None)
     if args.json:

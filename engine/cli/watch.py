@@ -7,7 +7,6 @@ import sys
 import time
 
 from ..results import UpdateReport
-from ..watch import Watcher
 from .common import open_library
 
 
@@ -24,6 +23,8 @@ def _report(report: UpdateReport) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..watch import Watcher
+
     with open_library(args) as library:
         _report(library.update())
         watcher = Watcher(library, on_update=_report)

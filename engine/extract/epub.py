@@ -1,0 +1,134 @@
+"""EPUB without EbookLib (AGPL-3.0, PITFALLS §7): the zip is read by hand.
+
+``META-INF/container.xml`` names the OPF package file; its spine lists the chapters in reading
+order; each chapter's XHTML goes through the HTML section walker. ``locator.heading`` starts with
+the chapter title, taken from the book's table of contents (EPUB 3 nav document or EPUB 2 NCX),
+else from the chapter's own first heading or <title>.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote
+from xml.etree import ElementTree as ET
+
+from ..errors import ExtractionError
+from . import htmlpage
+from ._common import Collector
+from ._zipcheck import open_zip, read_member
+from .base import Extracted, Locator
+from .odt import parse_xml
+
+CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
+OPF = "{http://www.idpf.org/2007/opf}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
+ENC = "{http://www.w3.org/2001/04/xmlenc#}"
+# Font obfuscation is listed in encryption.xml too, but it is not DRM on the text.
+_FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
+
+
+def _resolve(base_dir: str, href: str) -> str:
+    return posixpath.normpath(posixpath.join(base_dir, unquote(href.split("#", 1)[0])))
+
+
+def _toc_titles(zf: zipfile.ZipFile, opf: ET.Element, base_dir: str, manifest: dict[str, tuple[str, str, str]]) -> dict[str, str]:
+    """Map chapter file -> first TOC label pointing into it. Missing or broken TOCs give {}."""
+    titles: dict[str, str] = {}
+    nav = next((href for href, _, props in manifest.values() if "nav" in props.split()), None)
+    try:
+        if nav is not None:
+            tree = htmlpage.parse(zf.read(nav).decode("utf-8", "replace"))
+            nav_dir = posixpath.dirname(nav)
+            for link in tree.css("nav a"):
+                href = link.attributes.get("href")
+                label = " ".join(link.text(deep=True, separator=" ").split())
+                if href and label:
+                    titles.setdefault(_resolve(nav_dir, href), label)
+            if titles:
+                return titles
+        spine = opf.find(f"{OPF}spine")
+        ncx_id = spine.get("toc") if spine is not None else None
+        if ncx_id and ncx_id in manifest:
+            ncx_path = manifest[ncx_id][0]
+            ncx = parse_xml(zf.read(ncx_path), "EPUB", ncx_path)
+            for point in ncx.iter(NCX + "navPoint"):
+                label_el = point.find(f"{NCX}navLabel/{NCX}text")
+                content = point.find(NCX + "content")
+                if label_el is not None and content is not None and content.get("src"):
+                    label = " ".join((label_el.text or "").split())
+                    if label:
+                        titles.setdefault(_resolve(posixpath.dirname(ncx_path), content.get("src", "")), label)
+    except (KeyError, ExtractionError):
+        return titles  # the TOC is a nicety: chapters fall back to their own headings
+    return titles
+
+
+def _check_drm(zf: zipfile.ZipFile, chapters: list[str]) -> None:
+    if "META-INF/encryption.xml" not in zf.namelist():
+        return
+    enc = parse_xml(zf.read("META-INF/encryption.xml"), "EPUB", "encryption.xml")
+    for data in enc.iter(ENC + "EncryptedData"):
+        method = data.find(ENC + "EncryptionMethod")
+        ref = data.find(f"{ENC}CipherData/{ENC}CipherReference")
+        algorithm = method.get("Algorithm") if method is not None else None
+        if ref is not None and algorithm not in _FONT_OBFUSCATION and _resolve("", ref.get("URI", "")) in chapters:
+            raise ExtractionError("encrypted EPUB (DRM-protected)")
+
+
+def _own_title(tree: object) -> str | None:
+    # A chapter's <title> is often just the book title again, so headings come first.
+    for selector in ("h1", "h2", "h3", "title"):
+        node = tree.css_first(selector)  # type: ignore[attr-defined]
+        if node is not None:
+            text = " ".join(node.text(deep=True, separator=" ").split())
+            if text:
+                return text
+    return None
+
+
+def extract_epub(path: Path) -> Extracted:
+    collector = Collector()
+    with open_zip(path, "EPUB") as zf:
+        container = parse_xml(read_member(zf, "META-INF/container.xml", "EPUB"), "EPUB", "container.xml")
+        rootfile = container.find(f".//{CONTAINER}rootfile")
+        opf_path = rootfile.get("full-path") if rootfile is not None else None
+        if not opf_path:
+            raise ExtractionError("not a valid EPUB file (no package document in container.xml)")
+        opf = parse_xml(read_member(zf, opf_path, "EPUB"), "EPUB", opf_path)
+        base_dir = posixpath.dirname(opf_path)
+
+        title_el = opf.find(f"{OPF}metadata/{DC}title")
+        title = (title_el.text or "").strip() if title_el is not None else None
+        manifest = {
+            item.get("id", ""): (_resolve(base_dir, item.get("href", "")), item.get("media-type", ""),
+                                 item.get("properties", ""))
+            for item in opf.iter(OPF + "item")
+        }
+        chapters = []
+        for ref in opf.iter(OPF + "itemref"):
+            item = manifest.get(ref.get("idref", ""))
+            if item and ("html" in item[1] or item[0].endswith((".xhtml", ".html", ".htm"))):
+                chapters.append(item[0])
+        _check_drm(zf, chapters)
+        toc = _toc_titles(zf, opf, base_dir, manifest)
+        names = set(zf.namelist())
+
+        for chapter in chapters:
+            if collector.full:
+                break
+            if chapter not in names:
+                continue  # a spine entry pointing nowhere: skip it, keep the book
+            tree = htmlpage.parse(zf.read(chapter).decode("utf-8", "replace"))
+            chapter_title = toc.get(chapter) or _own_title(tree)
+            root = tree.body
+            if root is None:
+                continue
+            prefix = (chapter_title,) if chapter_title else ()
+            for heading, text in htmlpage.sections(root, prefix=prefix):
+                collector.add(text, Locator(heading=heading))
+                if collector.full:
+                    break
+    return collector.result(title, "epub", path)

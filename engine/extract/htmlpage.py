@@ -1,0 +1,158 @@
+"""HTML (and the XHTML inside EPUBs): visible text split into sections at h1-h6.
+
+selectolax's lexbor backend is fast, MIT licensed and brings no other dependency (PITFALLS §7);
+its deprecated Modest backend is not used. The walk is iterative: hostile pages nest thousands of
+elements deep and would blow Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+from typing import Any
+
+from ._common import MAX_TEXT_BYTES, Collector, decode_text
+from .base import Extracted, Locator
+
+SEP = " › "
+# Not content: scripts, styles, navigation chrome, embedded media.
+DROP = frozenset(
+    {"script", "style", "nav", "noscript", "template", "svg", "math", "canvas", "iframe", "object",
+     "embed", "head", "select", "button"}
+)
+BLOCK = frozenset(
+    {"address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div", "dl", "dt",
+     "fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "li", "main", "ol", "p", "pre",
+     "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul", "caption", "center", "br"}
+)
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\r\n\f]+")
+# In HTML syntax "<title/>" opens a title that swallows the rest of the document; EPUB XHTML uses it.
+_SELF_CLOSED = re.compile(r"<(title|script|style|textarea|iframe|noscript)(\s[^>]*)?/>", re.IGNORECASE)
+
+
+def decode_html(data: bytes, *, truncated: bool = False) -> str:
+    """A declared <meta charset> wins over detection; otherwise BOM / UTF-8 / charset_normalizer."""
+    m = _META_CHARSET.search(data[:4096])
+    if m and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            encoding = codecs.lookup(m.group(1).decode("ascii")).name
+        except LookupError:
+            encoding = None
+        if encoding and not encoding.startswith("utf-16"):  # a utf-16 label in ASCII bytes is a lie
+            return data.decode(encoding, "replace")
+    return decode_text(data, truncated=truncated)
+
+
+def parse(html: str) -> Any:
+    from selectolax.lexbor import LexborHTMLParser
+
+    return LexborHTMLParser(_SELF_CLOSED.sub(r"<\1\2></\1>", html))
+
+
+def _children(node: Any) -> list[Any]:
+    out = []
+    child = node.child
+    while child is not None:
+        out.append(child)
+        child = child.next
+    return out
+
+
+def sections(root: Any, *, prefix: tuple[str, ...] = ()) -> list[tuple[str | None, str]]:
+    """Walk ``root`` in document order; returns [(heading path or None, text)] per section.
+
+    ``prefix`` starts every heading path (EPUB passes the chapter title). A heading equal to the
+    innermost prefix element is not repeated ("Chapter 1 › Chapter 1").
+    """
+    out: list[tuple[str | None, str]] = []
+    stack_h: list[tuple[int, str]] = []
+    parts: list[str] = []
+
+    def path() -> str | None:
+        names = list(prefix) + [h for _, h in stack_h]
+        return SEP.join(names) or None
+
+    def flush() -> None:
+        text = "".join(parts)
+        if text.strip():
+            out.append((path(), text))
+        parts.clear()
+
+    pre_depth = 0
+    todo: list[tuple[Any, bool]] = [(root, False)]  # (node, leaving)
+    while todo:
+        node, leaving = todo.pop()
+        tag = node.tag
+        if leaving:
+            if tag == "pre":
+                pre_depth -= 1
+            if tag in ("td", "th"):
+                parts.append("\t")
+            elif tag in BLOCK:
+                parts.append("\n")
+            continue
+        if tag == "-text":
+            text = node.text_content or ""
+            parts.append(text if pre_depth else _SPACES.sub(" ", text))
+            continue
+        if not isinstance(tag, str) or tag.startswith(("_", "!", "-")) or tag in DROP:
+            continue  # comments, doctype, dropped subtrees
+        if tag in HEADINGS:
+            level = HEADINGS[tag]
+            text = " ".join(node.text(deep=True, separator=" ").split())
+            flush()
+            while stack_h and stack_h[-1][0] >= level:
+                stack_h.pop()
+            if text and not (not stack_h and prefix and text == prefix[-1]):
+                stack_h.append((level, text[:300]))  # a label, not a paragraph
+            parts.append(text + "\n")
+            continue
+        if tag == "pre":
+            pre_depth += 1
+        if tag in BLOCK:
+            parts.append("\n")
+        todo.append((node, True))
+        todo.extend((child, False) for child in reversed(_children(node)))
+    flush()
+    return [(heading, _tidy(text)) for heading, text in out]
+
+
+def _tidy(text: str) -> str:
+    lines = (line.strip(" ") for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML fragment or page (used for HTML e-mail bodies)."""
+    tree = parse(html)
+    root = tree.body or tree.root
+    return "\n\n".join(text for _, text in sections(root)) if root is not None else ""
+
+
+def page_title(tree: Any) -> str | None:
+    for selector in ("title", "h1"):
+        node = tree.css_first(selector)
+        if node is not None:
+            text = " ".join(node.text(deep=True, separator=" ").split())
+            if text:
+                return text
+    return None
+
+
+def extract_html(path: Path) -> Extracted:
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_TEXT_BYTES + 1)
+    truncated = len(data) > MAX_TEXT_BYTES
+    tree = parse(decode_html(data[:MAX_TEXT_BYTES], truncated=truncated))
+    collector = Collector()
+    root = tree.body
+    if root is not None:
+        for heading, text in sections(root):
+            collector.add(text, Locator(heading=heading))
+            if collector.full:
+                break
+    collector.full = collector.full or truncated
+    return collector.result(page_title(tree), "html", path)
