@@ -64,19 +64,28 @@ def main() -> None:
         for qid, text in coll.queries:
             parsed = parse(text)
             kw = searcher._keyword(store, parsed, args.depth, None)
-            dn = searcher._dense(store, parsed, args.depth, None, {})
+            dn, _ = searcher._dense(store, parsed, args.depth, None, {})
+            qv = model.question.embed_query(parsed.text)
+            filled = lib.vectors.similarities(qv, [i for i in kw.ids if i not in set(dn.ids)])
             rel = coll.qrels[qid]
             runs = {
                 "bm25": dict(zip(kw.ids, kw.scores, strict=True)),
                 "dense": dict(zip(dn.ids, dn.scores, strict=True)),
             }
-            for k in (10, 30, 60):
+            for k in (30, 60):
                 runs[f"rrf k={k}"] = rrf([kw, dn], k=k)
-            for w in (0.3, 0.5, 0.7):
-                runs[f"rrf k=60 wd={w}"] = rrf([kw, dn], k=60, weights=[1 - w, w])
-            nk, nd = minmax(kw), minmax(dn)
-            for a in (0.3, 0.5, 0.7):
-                runs[f"convex a={a}"] = {i: a * nd.get(i, 0.0) + (1 - a) * nk.get(i, 0.0) for i in set(nk) | set(nd)}
+            nk = minmax(kw)
+            top = max(kw.scores) if kw.scores else 1.0
+            dense_s = dict(zip(dn.ids, dn.scores, strict=True))
+            for a in (0.5, 0.6, 0.7, 0.8):
+                runs[f"convex a={a}"] = {i: a * minmax(dn).get(i, 0.0) + (1 - a) * nk.get(i, 0.0) for i in set(nk) | set(dense_s)}
+                for alpha in (1.0, 2.0):
+                    kwn = {i: (sc / top) * kw.coverage.get(i, 1.0) ** alpha for i, sc in zip(kw.ids, kw.scores, strict=True)}
+                    runs[f"cos+cov a={a} p={alpha}"] = {i: a * dense_s.get(i, 0.0) + (1 - a) * kwn.get(i, 0.0)
+                                                       for i in set(kwn) | set(dense_s)}
+                    both = {**filled, **dense_s}
+                    runs[f"cos+cov filled a={a} p={alpha}"] = {i: a * both.get(i, 0.0) + (1 - a) * kwn.get(i, 0.0)
+                                                              for i in set(kwn) | set(both)}
             for label, scores in runs.items():
                 ranked = doc_ranking(scores, doc_of)
                 variants.setdefault(label, []).append(ndcg_at(ranked, rel))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -45,7 +46,7 @@ COMMIT_EVERY_FILES = 64
 COMMIT_EVERY_SECONDS = 0.5
 EMBED_BATCH = 64
 SAVE_VECTORS_EVERY_SECONDS = 30.0
-PASSAGE_TARGET_PIECES = 128
+PASSAGE_TARGET_PIECES = 160  # ~120 words; 128 and 200 scored within 0.006 nDCG on the dev sets
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -232,6 +233,11 @@ class Indexer:
         seen: set[str] = set()
         known: dict[str, DocumentRow] = {}
         for root_id, root_path in roots:
+            if not os.path.lexists(root_path):
+                # An unplugged drive or an unmounted share: keep what was indexed, say why it is stale.
+                problems.append((root_id, root_path, "folder not found (unplugged or moved?); "
+                                                     "its documents are kept until you forget it"))
+                continue
             with self.writer.lock:
                 known.update(store.documents_under_root(root_id))
 
@@ -334,6 +340,7 @@ class Indexer:
             batch.add(copy)
             counts["changed" if row else "added"] += 1
             return
+        batch.maybe_commit()  # a slow file must not hold back the files read before it
         try:
             extracted = self.extract(item.path)
         except ExtractionError as exc:

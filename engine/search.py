@@ -1,18 +1,19 @@
 """Question → ranked documents: dense candidates from USearch, keyword candidates from FTS5 (BM25),
-fused by reciprocal rank, grouped by document, with a highlighted snippet per document.
+fused (cosine plus coverage-weighted BM25), grouped by document, with a highlighted snippet per document.
 
-Fusion works on passages (each list ranks passages); a document's score is its best passage's
-fused score, and the other passages of the same document that matched are counted, not repeated.
+Fusion works on passages (each list scores passages; see `convex_fuse`); a document's score is
+its best passage's fused score, and the other passages of the same document that matched are counted, not repeated.
 Documents with identical content (same hash, other path) collapse into one result.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +26,11 @@ from .store import Store
 from .vectors import VectorCache
 
 RRF_K = 60
+DENSE_WEIGHT = 0.65
+MEANING_COSINE = 0.5
+MEANING_MIN_COSINE = 0.25
+MEANING_SHARE_OF_BEST = 0.8
+_MARK = re.compile("\x02(.*?)\x03", re.DOTALL)
 CANDIDATES = 100
 SNIPPET_CHARS = 320
 BM25_WEIGHTS = (2.0, 1.0)  # title, body
@@ -32,10 +38,33 @@ BM25_WEIGHTS = (2.0, 1.0)  # title, body
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """A ranked candidate list from one retriever: passage ids best first, with raw scores."""
+    """A ranked candidate list from one retriever: passage ids best first, with raw scores.
+    ``coverage`` (keyword lists only): the IDF-weighted share of the query's terms each passage holds."""
 
     ids: tuple[int, ...]
     scores: tuple[float, ...]
+    coverage: dict[int, float] = field(default_factory=dict)
+
+
+def convex_fuse(keyword: Ranked, dense: Ranked, *, dense_weight: float = DENSE_WEIGHT,
+                extra_similarities: dict[int, float] | None = None) -> dict[int, float]:
+    """dense_weight · cosine + (1 − dense_weight) · BM25 / best BM25 · coverage.
+
+    Cosine keeps its magnitude (RRF would flatten a clear semantic winner into "rank 1 vs rank 3"),
+    and a keyword match counts in proportion to how much of the query the passage holds: a passage
+    sharing one common word of "fast automobile" is weak evidence however well BM25 ranks it among
+    the passages that share only that word, while one holding every term, or the rare ones, keeps
+    its full weight. ``extra_similarities`` gives the cosine of keyword candidates the dense list
+    did not reach. Tuned on the development collections (benchmarks/tune_fusion.py): the plateau
+    runs from 0.6 to 0.7; coverage to the first power.
+    """
+    cosine = {**(extra_similarities or {}), **dict(zip(dense.ids, dense.scores, strict=True))}
+    top = max(keyword.scores, default=0.0)
+    fused = {pid: dense_weight * max(sim, 0.0) for pid, sim in cosine.items()}
+    if top > 0:
+        for pid, score in zip(keyword.ids, keyword.scores, strict=True):
+            fused[pid] = fused.get(pid, 0.0) + (1 - dense_weight) * (score / top) * keyword.coverage.get(pid, 1.0)
+    return fused
 
 
 def rrf(lists: Sequence[Ranked], *, k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[int, float]:
@@ -56,6 +85,15 @@ class _DocGroup:
     passages: int
     words: bool
     meaning: bool
+
+
+def close_in_meaning(dense: Ranked) -> set[int]:
+    """Passages whose similarity says "this is about your question", not merely "nearest of what there
+    is": near the best cosine of the query, or high on its own. Used only to explain a result."""
+    if not dense.scores:
+        return set()
+    floor = max(MEANING_MIN_COSINE, min(MEANING_COSINE, MEANING_SHARE_OF_BEST * max(dense.scores)))
+    return {pid for pid, score in zip(dense.ids, dense.scores, strict=True) if score >= floor}
 
 
 def group_by_document(scores: dict[int, float], doc_of: dict[int, int], *, keyword: set[int],
@@ -101,6 +139,9 @@ class Searcher:
         self._store = store
         self._vectors = vectors
         self._encoder = encoder
+        self._idf_cache: dict[str, int] = {}
+        self._idf_size = -1
+        self._passage_count = 0
 
     def search(self, query: str, *, k: int = 10, mode: Mode = "hybrid",
                filters: SearchFilters | None = None) -> SearchResult:
@@ -120,18 +161,22 @@ class Searcher:
             keyword = self._keyword(store, parsed, candidates, filters)
             timings["fts"] = (time.perf_counter() - t) * 1000
             lists.append(keyword)
+        query_vector = None
         if mode in ("hybrid", "dense"):
-            dense = self._dense(store, parsed, candidates, filters, timings)
+            dense, query_vector = self._dense(store, parsed, candidates, filters, timings)
             lists.append(dense)
         t = time.perf_counter()
         if mode == "hybrid":
-            fused = rrf([keyword, dense])
+            reached = set(dense.ids)
+            extra = (self._vectors.similarities(query_vector, [i for i in keyword.ids if i not in reached])
+                     if query_vector is not None and self._vectors is not None else {})
+            fused = convex_fuse(keyword, dense, extra_similarities=extra)
         else:
             only = lists[0]
             fused = dict(zip(only.ids, only.scores, strict=True))
         info = self._passage_info(store, list(fused), filters)
-        doc_of = {pid: row[0] for pid, row in info.items()}
-        groups = group_by_document(fused, doc_of, keyword=set(keyword.ids), dense=set(dense.ids))
+        doc_of = {pid: doc for pid, (doc, _) in info.items()}
+        groups = group_by_document(fused, doc_of, keyword=set(keyword.ids), dense=close_in_meaning(dense))
         hits = self._hits(store, groups, info, parsed, k, mode)
         timings["fuse"] = (time.perf_counter() - t) * 1000
         took = (time.perf_counter() - started) * 1000
@@ -144,15 +189,43 @@ class Searcher:
             return Ranked((), ())
         where, params = _filter_sql(filters)
         join = " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id" if where else ""
-        sql = (f"SELECT f.rowid, bm25(passages_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS s "
+        sql = (f"SELECT f.rowid, bm25(passages_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS s, "
+               "highlight(passages_fts, 0, char(2), char(3)), highlight(passages_fts, 1, char(2), char(3)) "
                f"FROM passages_fts f{join} WHERE passages_fts MATCH ?{where} ORDER BY s LIMIT ?")
         rows = store.conn.execute(sql, [match, *params, limit]).fetchall()
-        return Ranked(tuple(int(r[0]) for r in rows), tuple(-float(r[1]) for r in rows))
+        terms = parsed.highlight_terms()
+        idf = self._idf(store, terms)
+        total = sum(idf.values()) or 1.0
+        coverage = {}
+        for r in rows:
+            held = matched_terms(_MARK.findall(r[2]) + _MARK.findall(r[3]), terms)
+            coverage[int(r[0])] = sum(idf[t] for t in held) / total
+        return Ranked(tuple(int(r[0]) for r in rows), tuple(-float(r[1]) for r in rows), coverage)
+
+    def _idf(self, store: Store, terms: Sequence[str]) -> dict[str, float]:
+        """BM25's idf of each term over passages; document frequencies cached per index size."""
+        size = store.conn.execute("SELECT max(rowid) FROM passages").fetchone()[0] or 0
+        if self._idf_size != size:
+            self._idf_cache.clear()
+            self._idf_size = size
+            self._passage_count = store.conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        n = self._passage_count
+        out = {}
+        for term in terms:
+            df = self._idf_cache.get(term)
+            if df is None:
+                df = store.conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                                        ('"' + term.replace('"', '""') + '"',)).fetchone()[0]
+                if len(self._idf_cache) > 4096:
+                    self._idf_cache.clear()
+                self._idf_cache[term] = df
+            out[term] = math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+        return out
 
     def _dense(self, store: Store, parsed: ParsedQuery, limit: int, filters: SearchFilters | None,
-               timings: dict[str, float]) -> Ranked:
+               timings: dict[str, float]) -> tuple[Ranked, np.ndarray | None]:
         if self._vectors is None or self._encoder is None or len(self._vectors) == 0:
-            return Ranked((), ())
+            return Ranked((), ()), None
         t = time.perf_counter()
         query_vector = self._encoder().embed_query(parsed.text)
         timings["encode"] = (time.perf_counter() - t) * 1000
@@ -167,42 +240,56 @@ class Searcher:
             kept = [(i, s) for i, s in zip(ids, scores, strict=True) if i in allowed][:limit]
             ids = tuple(i for i, _ in kept)
             scores = tuple(s for _, s in kept)
-        return Ranked(ids, scores)
+        return Ranked(ids, scores), query_vector
 
     # -- assembling hits ------------------------------------------------------------------------
     @staticmethod
-    def _passage_info(store: Store, ids: list[int], filters: SearchFilters | None) -> dict[int, tuple]:
-        """id -> (document_id, ordinal, body, locator, path, doc title, kind, mtime_ns, hash), filtered."""
+    def _passage_info(store: Store, ids: list[int], filters: SearchFilters | None) -> dict[int, tuple[int, str | None]]:
+        """id -> (document_id, content hash) for the candidates that pass the filters; light on purpose:
+        only the passages shown need their text."""
         where, params = _filter_sql(filters)
-        out: dict[int, tuple] = {}
+        join = " JOIN documents d ON d.id = p.document_id"
+        out: dict[int, tuple[int, str | None]] = {}
         for start in range(0, len(ids), 900):
             chunk = ids[start:start + 900]
             marks = ",".join("?" * len(chunk))
             for r in store.conn.execute(
-                    "SELECT p.id, p.document_id, p.ordinal, p.body, p.locator, d.path, d.title, d.kind, "
-                    "d.mtime_ns, d.content_hash FROM passages p JOIN documents d ON d.id = p.document_id "
-                    f"WHERE p.id IN ({marks}){where}", [*chunk, *params]):
-                out[int(r[0])] = tuple(r[1:])
+                    f"SELECT p.id, p.document_id, d.content_hash FROM passages p{join} WHERE p.id IN ({marks}){where}",
+                    [*chunk, *params]):
+                out[int(r[0])] = (int(r[1]), r[2])
         return out
 
-    def _hits(self, store: Store, groups: list, info: dict[int, tuple], parsed: ParsedQuery, k: int,
-              mode: Mode) -> list[Hit]:
-        hits: list[Hit] = []
+    @staticmethod
+    def _details(store: Store, ids: list[int]) -> dict[int, tuple]:
+        """id -> (document_id, ordinal, body, locator, path, title, kind, mtime_ns) of the passages shown."""
+        marks = ",".join("?" * len(ids))
+        return {int(r[0]): tuple(r[1:]) for r in store.conn.execute(
+            "SELECT p.id, p.document_id, p.ordinal, p.body, p.locator, d.path, d.title, d.kind, d.mtime_ns "
+            f"FROM passages p JOIN documents d ON d.id = p.document_id WHERE p.id IN ({marks})", ids)} if ids else {}
+
+    def _hits(self, store: Store, groups: list[_DocGroup], info: dict[int, tuple[int, str | None]],
+              parsed: ParsedQuery, k: int, mode: Mode) -> list[Hit]:
+        shown: list[_DocGroup] = []
         by_hash: dict[str, int] = {}
-        duplicates: dict[int, list[str]] = {}
-        terms = parsed.highlight_terms()
+        duplicate_docs: dict[int, list[int]] = {}
         for group in groups:
-            doc_id, ordinal, body, locator, path, title, kind, mtime_ns, digest = info[group.best_pid]
+            digest = info[group.best_pid][1]
             if digest and digest in by_hash:
-                duplicates[by_hash[digest]].append(path)
+                duplicate_docs[by_hash[digest]].append(group.best_pid)
                 continue
-            if len(hits) >= k:
+            if len(shown) >= k:
                 continue  # keep scanning only to collect duplicates of what is shown
             if digest:
-                by_hash[digest] = len(hits)
-            duplicates[len(hits)] = []
+                by_hash[digest] = len(shown)
+            duplicate_docs[len(shown)] = []
+            shown.append(group)
+        details = self._details(store, [g.best_pid for g in shown] + [p for ps in duplicate_docs.values() for p in ps])
+        terms = parsed.highlight_terms()
+        hits: list[Hit] = []
+        for index, group in enumerate(shown):
+            doc_id, ordinal, body, locator, path, title, kind, mtime_ns = details[group.best_pid]
             snippet, spans = make_snippet(body, terms)
-            matched: Matched = ("both" if group.words and group.meaning else "words" if group.words else "meaning")
+            matched: Matched = "both" if group.words and group.meaning else "words" if group.words else "meaning"
             if mode == "keyword":
                 matched = "words"
             elif mode == "dense":
@@ -210,11 +297,33 @@ class Searcher:
             hits.append(Hit(document_id=doc_id, path=path, title=title or path, kind=kind or "", modified=mtime_ns / 1e9,
                             score=group.score, passage_id=group.best_pid, passage=ordinal, snippet=snippet,
                             highlights=tuple(spans), locator=Locator.from_dict(json.loads(locator)),
-                            matched=matched, other_passages=group.passages - 1))
-        return [
-            Hit(**{**{f: getattr(h, f) for f in Hit.__slots__}, "duplicates": tuple(duplicates.get(i, ()))})  # type: ignore[attr-defined]
-            for i, h in enumerate(hits)
-        ]
+                            matched=matched, other_passages=group.passages - 1,
+                            duplicates=tuple(details[p][4] for p in duplicate_docs[index] if p in details)))
+        return hits
+
+
+def matched_terms(marked: Sequence[str], terms: Sequence[str]) -> set[str]:
+    """Which query terms the FTS5-highlighted tokens stand for (FTS5 matched them after stemming,
+    so "engines" stands for the term "engine": pair each with the term it shares most prefix with)."""
+    held: set[str] = set()
+    for text in marked:
+        for token in text.lower().replace("_", " ").split():
+            token = "".join(ch for ch in token if ch.isalnum())
+            if not token:
+                continue
+            best = max(terms, key=lambda t: _common_prefix(t, token), default=None)
+            if best is not None and _common_prefix(best, token) >= min(3, len(best), len(token)):
+                held.add(best)
+    return held
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:

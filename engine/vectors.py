@@ -161,6 +161,21 @@ class VectorCache:
         similarities = 1.0 - np.asarray(matches.distances, dtype=np.float32)
         return keys, similarities
 
+    def similarities(self, query: np.ndarray, keys: list[int]) -> dict[int, float]:
+        """Cosine of the query with the stored vectors of ``keys`` (those present), computed exactly."""
+        if not keys:
+            return {}
+        with self.lock:
+            wanted = np.asarray(keys, dtype=np.uint64)
+            present = np.atleast_1d(np.asarray(self.index.contains(wanted), dtype=bool))
+            if not present.any():
+                return {}
+            wanted = wanted[present]
+            stored = np.asarray(self.index.get(wanted), dtype=np.float32).reshape(len(wanted), -1)
+        norms = np.linalg.norm(stored, axis=1)
+        sims = stored @ query.astype(np.float32) / np.maximum(norms * float(np.linalg.norm(query)), 1e-12)
+        return {int(k): float(s) for k, s in zip(wanted, sims, strict=True)}
+
     # -- persistence ----------------------------------------------------------------------------
     def save(self, *, generation: int, model_id: str) -> None:
         """Write the index atomically, then the sidecar that vouches for it."""

@@ -19,6 +19,8 @@ from .results import UpdateReport
 
 log = logging.getLogger(__name__)
 
+CHANGE_EVENTS = frozenset({"created", "deleted", "modified", "moved", "closed"})
+
 
 class Watcher:
     def __init__(self, library: Library, *, quiet_seconds: float = 1.5, rescan_seconds: float = 600.0,
@@ -34,6 +36,8 @@ class Watcher:
         self._thread: threading.Thread | None = None
 
     def _on_event(self, event) -> None:
+        if event.event_type not in CHANGE_EVENTS:
+            return  # "opened" / "closed_no_write": our own reading of the files would wake us again
         if getattr(event, "is_directory", False) and event.event_type == "modified":
             return  # a folder's mtime changes with every file in it; the file events say more
         paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from conftest import fake_model
 from fixtures.make_files import make_docx, make_pdf, make_zip_bomb, truncate_copy
-
 from librarian.engine.extract import extract as extract_in_process
 from librarian.engine.library import Library
 

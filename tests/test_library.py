@@ -234,3 +234,20 @@ def test_passage_context_shows_the_passage_in_its_document(docs, data_dir):
         assert context.path.endswith("long.txt")
         assert 0 <= start < end <= len(context.text)
         assert "sentence 30" in context.text[start:end] or "sentence 30" in context.text
+
+
+def test_a_missing_root_keeps_its_documents_until_forgotten(docs, data_dir, tmp_path):
+    with open_library(data_dir) as lib:
+        lib.add_folder(docs)
+        lib.update()
+        away = tmp_path / "unplugged"
+        docs.rename(away)
+        report = lib.update()
+        assert report.removed == 0
+        status = lib.status()
+        assert status.documents == 3
+        assert any("folder not found" in f.reason for f in status.failed)
+        assert lib.search("compost", mode="keyword").hits
+        away.rename(docs)
+        report = lib.update()
+        assert report.unchanged == 3 and not lib.status().failed

@@ -13,7 +13,7 @@ import os
 import sys
 
 from ..errors import LibrarianError
-from . import admin, evaluate, index, search, watch
+from . import admin, evaluate, index, search, shell, watch
 
 COMMANDS = {
     "index": index,
@@ -23,6 +23,7 @@ COMMANDS = {
     "forget": admin.forget,
     "watch": watch,
     "eval": evaluate,
+    "shell": shell,
 }
 
 
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="librarian",
         description="Offline search of your own documents, by meaning and by words. "
-                    "With no command, starts the desktop app.")
+                    "With no command, starts the desktop app (or, without a screen, a search prompt).")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="where the index lives (default: the platform's user data dir, or $LIBRARIAN_DATA_DIR)")
     parser.add_argument("--model-dir", metavar="DIR", help="a model folder other than the shipped one")
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    run = getattr(args, "run", None) or _run_gui
+    run = getattr(args, "run", None) or (_run_gui if shell.has_display() else shell.run)
     try:
         return int(run(args) or 0)
     except LibrarianError as exc:

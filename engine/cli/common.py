@@ -11,7 +11,6 @@ import json
 import sys
 from importlib import resources
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

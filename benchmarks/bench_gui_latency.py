@@ -1,0 +1,149 @@
+"""Keystroke → results painted, in the real window (offscreen): p50/p95 over a set of queries.
+
+    python benchmarks/bench_gui_latency.py [--fake-model] [--extra-docs N] [--rounds R]
+
+For each query the box is cleared, the query typed (all keys at once, as a fast typist), and the clock
+runs from the last keystroke to the first paint of the result list after the model received that
+query's results. Measured twice: with the app's debounce (120 ms, what a user feels) and with none
+(the pipeline alone: pool hand-off, encode, FTS5 + vector search, fusion, model reset, paint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+
+QUERIES = [
+    "bread", "why is my sourdough dense", "tax deadline", "how to speed up a website", "compost smell",
+    "train to innsbruck", "landlord repairs letter", "birthday party plan", "database pagination",
+    "car detector camera", "half marathon long run", "scanner rollout results", "rename photos script",
+    "clock", "budget meeting groceries", "react memo", "barley soup", "pass with stone cairns",
+    "what to do when the dough spreads", "rent increase",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fake-model", action="store_true", help="the tests' fake encoder instead of the shipped model")
+    parser.add_argument("--extra-docs", type=int, default=0, help="synthetic text files added to the demo library")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the query list per setting")
+    args = parser.parse_args(argv)
+
+    from librarian.desktop._testing import make_context
+    from librarian.desktop.compat import NoneRefGuard
+    from librarian.desktop.window import MainWindow
+    from librarian.engine.cli.common import demo_library_path
+    from librarian.engine.extract import extract
+    from librarian.engine.library import Library
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    guard = NoneRefGuard(app, interval_ms=100)  # noqa: F841 - see desktop/compat.py
+    if args.fake_model:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from conftest import fake_model
+
+        model = fake_model()
+    else:
+        from librarian.engine.encoders import load_model
+
+        model = load_model()
+
+    work = Path(tempfile.mkdtemp(prefix="librarian-bench-gui-"))
+    docs = work / "docs"
+    shutil.copytree(demo_library_path(), docs)
+    words = (Path(demo_library_path()) / "sourdough-bread-recipe.txt").read_text().split()
+    for i in range(args.extra_docs):
+        start = (i * 37) % max(1, len(words) - 200)
+        (docs / "extra").mkdir(exist_ok=True)
+        (docs / "extra" / f"note-{i:05d}.txt").write_text(" ".join(words[start:start + 200]))
+    library = Library.open(work / "data", model=model, extract=extract)
+    library.add_folder(docs)
+    started = time.perf_counter()
+    report = library.update()
+    print(f"indexed {report.added} files, {report.passages} passages in {time.perf_counter() - started:.1f} s "
+          f"({'fake' if args.fake_model else model.name} model)")
+
+    class PaintClock(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.armed = False
+            self.painted_at = 0.0
+
+        def eventFilter(self, _obj, event) -> bool:
+            if self.armed and event.type() == QEvent.Type.Paint:
+                self.painted_at = time.perf_counter()
+                self.armed = False
+            return False
+
+    def wait_until(predicate, ms: int = 10000) -> None:
+        deadline = time.perf_counter() + ms / 1000
+        while not predicate() and time.perf_counter() < deadline:
+            QTest.qWait(1)
+
+    rows = []
+    for delay in (0, 120):
+        window = MainWindow(make_context(work, lambda: library, search_delay_ms=delay))
+        window.resize(1200, 760)
+        window.show()
+        wait_until(lambda w=window: w.snapshot is not None)
+        clock = PaintClock()
+        window.list.viewport().installEventFilter(clock)
+        shown: list[int] = []
+        window.results_shown.connect(shown.append)
+
+        def arm(_request_id: int, clock=clock) -> None:
+            clock.armed = True  # the next paint of the list shows this result
+
+        window.results_shown.connect(arm)
+        latencies, engine = [], []
+        for query in QUERIES[:5]:  # warm up: first inference, page cache, connections
+            window.search.request(query, immediate=True)
+            wait_until(lambda w=window: not w.search.busy)
+        for _ in range(args.rounds):
+            for query in QUERIES:
+                window.bar.box.clear()
+                wait_until(lambda w=window: not w.search.busy)
+                QTest.qWait(5)
+                clock.painted_at = 0.0
+                QTest.keyClicks(window.bar.box, query)
+                typed = time.perf_counter()
+                target = window.search.latest_id
+                wait_until(lambda t=target, c=clock, s=shown: t in s and c.painted_at > 0)
+                if clock.painted_at:
+                    latencies.append((clock.painted_at - typed) * 1000)
+                    engine.append(window.model.took_ms)
+        window.close()
+        QTimer.singleShot(0, lambda: None)
+        rows.append((delay, latencies, engine))
+
+    print()
+    print(f"{'debounce':>9} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'engine p50':>11} {'engine p95':>11}")
+    for delay, latencies, engine in rows:
+        print(f"{delay:>7}ms {len(latencies):>4} {statistics.median(latencies):>8.1f} "
+              f"{percentile(latencies, 0.95):>8.1f} {max(latencies):>8.1f} "
+              f"{statistics.median(engine):>11.1f} {percentile(engine, 0.95):>11.1f}")
+    library.close()
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

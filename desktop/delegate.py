@@ -1,0 +1,129 @@
+"""Paints one result row: kind icon, title and date, file name and folder, the snippet with the matched
+words in bold (two lines at most), then where in the file and why it matched. Colours come from the
+palette, so light and dark themes both work; sizes come from the font, so high-DPI works."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QIcon,
+    QPainter,
+    QPalette,
+    QTextDocument,
+)
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from .icons import kind_icon
+from .results_model import Role
+
+PAD = 8
+ICON = 32
+SNIPPET_LINES = 2
+
+
+class HitDelegate(QStyledItemDelegate):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._icons: dict[str, QIcon] = {}
+        self._doc = QTextDocument()
+        self._doc.setDocumentMargin(0)
+
+    def _icon(self, kind: str) -> QIcon:
+        icon = self._icons.get(kind)
+        if icon is None:
+            icon = self._icons[kind] = kind_icon(kind)
+        return icon
+
+    @staticmethod
+    def _fonts(base: QFont) -> tuple[QFont, QFont]:
+        title = QFont(base)
+        title.setBold(True)
+        title.setPointSizeF(base.pointSizeF() * 1.08 if base.pointSizeF() > 0 else base.pointSizeF())
+        small = QFont(base)
+        if base.pointSizeF() > 0:
+            small.setPointSizeF(base.pointSizeF() * 0.9)
+        return title, small
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        title, small = self._fonts(option.font)
+        height = (PAD * 2 + QFontMetrics(title).height() + QFontMetrics(small).height() * 2
+                  + QFontMetrics(option.font).lineSpacing() * SNIPPET_LINES + 6)
+        return QSize(200, height)  # the view gives each row its full width
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        opt.icon = QIcon()
+        widget = opt.widget
+        style = widget.style() if widget is not None else None
+        painter.save()
+        if style is not None:
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        group = (QPalette.ColorGroup.Active if opt.state & QStyle.StateFlag.State_Active
+                 else QPalette.ColorGroup.Inactive)
+        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        text = opt.palette.color(group, text_role)
+        muted = QColor(text)
+        muted.setAlphaF(0.68)
+
+        rect: QRect = opt.rect.adjusted(PAD, PAD, -PAD, -PAD)
+        title_font, small_font = self._fonts(opt.font)
+        self._icon(index.data(Role.KIND) or "").paint(painter, QRect(rect.left(), rect.top() + 2, ICON, ICON))
+        left = rect.left() + ICON + PAD
+        width = rect.right() - left
+
+        # line 1: title, date on the right
+        fm_title, fm_small = QFontMetrics(title_font), QFontMetrics(small_font)
+        date = index.data(Role.MODIFIED) or ""
+        date_width = fm_small.horizontalAdvance(date) + PAD if date else 0
+        y = rect.top()
+        painter.setFont(small_font)
+        painter.setPen(muted)
+        painter.drawText(QRect(rect.right() - date_width, y, date_width, fm_title.height()),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
+        painter.setFont(title_font)
+        painter.setPen(text)
+        title = fm_title.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "", Qt.TextElideMode.ElideRight,
+                                    max(width - date_width, 10))
+        painter.drawText(QRect(left, y, width - date_width, fm_title.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        y += fm_title.height()
+
+        # line 2: file name — folder
+        painter.setFont(small_font)
+        painter.setPen(muted)
+        where = f"{index.data(Role.FILE_NAME)}  —  {index.data(Role.FOLDER)}"
+        painter.drawText(QRect(left, y, width, fm_small.height()), Qt.AlignmentFlag.AlignLeft,
+                         fm_small.elidedText(where, Qt.TextElideMode.ElideMiddle, width))
+        y += fm_small.height() + 3
+
+        # lines 3-4: the snippet, matched words in bold
+        line = QFontMetrics(opt.font).lineSpacing()
+        snippet_height = line * SNIPPET_LINES
+        self._doc.setDefaultFont(opt.font)
+        self._doc.setHtml(index.data(Role.SNIPPET_HTML) or "")
+        self._doc.setTextWidth(width)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(QPalette.ColorRole.Text, text)
+        context.clip = QRectF(0, 0, width, snippet_height)
+        painter.save()
+        painter.translate(left, y)
+        painter.setClipRect(QRectF(0, 0, width, snippet_height))
+        self._doc.documentLayout().draw(painter, context)
+        painter.restore()
+        y += snippet_height + 3
+
+        # line 5: page/heading · why it matched · more passages
+        meta = [index.data(Role.LOCATOR), index.data(Role.MATCHED), index.data(Role.MORE)]
+        painter.setFont(small_font)
+        painter.setPen(muted)
+        painter.drawText(QRect(left, y, width, fm_small.height()), Qt.AlignmentFlag.AlignLeft,
+                         fm_small.elidedText("   ·   ".join(m for m in meta if m), Qt.TextElideMode.ElideRight, width))
+        painter.restore()

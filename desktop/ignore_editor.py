@@ -1,0 +1,193 @@
+"""Edit a folder's exclusion patterns (a ``.librarianignore`` in gitignore syntax, read by the crawler)
+with a live preview of what would be indexed: how many files, how big, a sample of paths.
+
+The preview walks the folder with the crawler on the thread pool, then applies the edited patterns on
+top. The crawler already applies the *saved* file, so a pattern deleted in the editor shows its
+effect once saved (the preview says so).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .formatting import count_text, size_text
+from .tasks import Tasks
+
+IGNORE_FILE = ".librarianignore"
+SAMPLE = 12
+PREVIEW_LIMIT = 200_000  # files; a preview of a huge tree stops counting here
+HELP = ("One pattern per line, as in .gitignore:  *.log  ·  build/  ·  drafts/**/*.tmp  ·  "
+        "!keep-this.log  ·  # comment")
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewResult:
+    files: int
+    bytes: int
+    excluded: int  # by the edited patterns, on top of what the crawler already skips
+    sample: tuple[str, ...]
+    truncated: bool = False
+    error: str = ""
+
+
+def read_patterns(root: str) -> str:
+    try:
+        return (Path(root) / IGNORE_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+
+
+def write_patterns(root: str, text: str) -> Path:
+    path = Path(root) / IGNORE_FILE
+    if not text.strip():
+        if path.exists():
+            path.unlink()
+        return path
+    tmp = path.with_name(IGNORE_FILE + ".tmp")
+    tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def preview(root: str, patterns: str, *, limit: int = PREVIEW_LIMIT) -> PreviewResult:
+    """What `crawl(root)` yields once ``patterns`` are applied too (runs on the thread pool)."""
+    from librarian.engine.crawl import crawl
+
+    try:
+        spec = pathspec.GitIgnoreSpec.from_lines(patterns.splitlines())
+    except Exception as exc:
+        return PreviewResult(0, 0, 0, (), error=f"pattern error: {exc}")
+    base = Path(root)
+    files = size = excluded = 0
+    sample: list[str] = []
+    truncated = False
+    for item in crawl(base):
+        if files + excluded >= limit:
+            truncated = True
+            break
+        try:
+            rel = item.path.relative_to(base).as_posix()
+        except ValueError:
+            rel = item.path.name
+        if spec.match_file(rel):
+            excluded += 1
+            continue
+        files += 1
+        size += item.size
+        if len(sample) < SAMPLE:
+            sample.append(rel)
+    return PreviewResult(files, size, excluded, tuple(sample), truncated)
+
+
+def preview_text(result: PreviewResult) -> str:
+    if result.error:
+        return result.error
+    more = "+" if result.truncated else ""
+    lines = [f"Would index {count_text(result.files, 'file')}{more} ({size_text(result.bytes)})"
+             + (f"; these patterns leave out {result.excluded:,} more." if result.excluded else ".")]
+    lines += [f"  {path}" for path in result.sample]
+    if result.files > len(result.sample):
+        lines.append(f"  … and {result.files - len(result.sample):,} more")
+    return "\n".join(lines)
+
+
+class IgnoreEditor(QDialog):
+    saved = Signal(str)  # the root whose patterns were saved
+    preview_ready = Signal(object)  # PreviewResult (tests wait on this)
+
+    def __init__(self, root: str, tasks: Tasks, parent: QWidget | None = None, *, delay_ms: int = 300) -> None:
+        super().__init__(parent)
+        self.root = root
+        self.tasks = tasks
+        self.result: PreviewResult | None = None
+        self._request = 0
+        self.setWindowTitle(f"Exclusions — {Path(root).name or root}")
+        self.resize(620, 520)
+        intro = QLabel(f"Files in <b>{root}</b> that match these patterns are not indexed. "
+                       "Hidden files and files listed in .gitignore are already left out.")
+        intro.setWordWrap(True)
+        self.editor = QPlainTextEdit()
+        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.editor.setPlaceholderText("*.log\nnode_modules/\nold drafts/")
+        help_label = QLabel(HELP)
+        help_label.setWordWrap(True)
+        help_label.setEnabled(False)
+        self.preview = QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        font = QFont(self.preview.font())
+        self.preview.setFont(font)
+        self.preview.setPlaceholderText("Working out what would be indexed…")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.editor, 2)
+        layout.addWidget(help_label)
+        layout.addWidget(QLabel("Preview"))
+        layout.addWidget(self.preview, 3)
+        layout.addWidget(buttons)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(delay_ms)
+        self.timer.timeout.connect(self.refresh_preview)
+        self.editor.setEnabled(False)
+        self.tasks.start(lambda: read_patterns(root), done=self._on_loaded, failed=self._on_load_failed)
+
+    @Slot(int, object)
+    def _on_loaded(self, _tag: int, text: object) -> None:
+        self.editor.setPlainText(str(text))
+        self.editor.setEnabled(True)
+        self.editor.textChanged.connect(self.timer.start)
+        self.editor.setFocus()
+        self.refresh_preview()
+
+    @Slot(int, object)
+    def _on_load_failed(self, _tag: int, error: object) -> None:
+        self.editor.setEnabled(True)
+        self.editor.textChanged.connect(self.timer.start)
+        self.preview.setPlainText(f"Could not read {IGNORE_FILE}: {error}")
+
+    @Slot()
+    def refresh_preview(self) -> None:
+        self._request += 1
+        root, patterns = self.root, self.editor.toPlainText()
+        self.tasks.start(lambda: preview(root, patterns), done=self._on_preview, failed=self._on_preview_failed,
+                         tag=self._request)
+
+    @Slot(int, object)
+    def _on_preview(self, request: int, result: object) -> None:
+        if request != self._request or not isinstance(result, PreviewResult):
+            return
+        self.result = result
+        self.preview.setPlainText(preview_text(result))
+        self.preview_ready.emit(result)
+
+    @Slot(int, object)
+    def _on_preview_failed(self, request: int, error: object) -> None:
+        if request == self._request:
+            self.preview.setPlainText(f"Could not list the folder: {error}")
+
+    @Slot()
+    def _save(self) -> None:
+        try:
+            write_patterns(self.root, self.editor.toPlainText())
+        except OSError as exc:
+            self.preview.setPlainText(f"Could not save {IGNORE_FILE} in {self.root}: {exc.strerror or exc}")
+            return
+        self.saved.emit(self.root)
+        self.accept()

@@ -1,0 +1,161 @@
+"""The Library dialog: which folders are searched, their state, and the buttons to change them.
+
+It shows a `LibrarySnapshot` the window refreshes on the thread pool and sends requests back by signal;
+it never touches the engine itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from librarian.engine.results import Progress, Status
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .formatting import count_text, home_short
+from .progress import progress_text
+
+
+@dataclass(frozen=True, slots=True)
+class LibrarySnapshot:
+    status: Status
+    missing: frozenset[str] = frozenset()  # roots that are not on disk (unplugged drive, moved folder)
+
+
+def root_state(root: str, snapshot: LibrarySnapshot) -> str:
+    if root in snapshot.missing:
+        return "Missing — the folder was moved, deleted or is on a drive that is not connected"
+    prefix = root.rstrip("/\\")
+    failed = sum(1 for f in snapshot.status.failed if f.path == root or f.path.startswith(prefix + "/")
+                 or f.path.startswith(prefix + "\\"))
+    return "Searchable" + (f" · {count_text(failed, 'file')} could not be read" if failed else "")
+
+
+def summary_text(status: Status) -> str:
+    text = (f"{count_text(status.documents, 'document')} · {count_text(status.passages, 'passage')} · "
+            f"{status.embedded:,} of {status.passages:,} understood by meaning")
+    if status.model:
+        text += f" · model: {status.model}"
+    return text
+
+
+class LibraryDialog(QDialog):
+    add_requested = Signal(str)
+    remove_requested = Signal(str)
+    exclusions_requested = Signal(str)
+    update_requested = Signal()
+    problems_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Library")
+        self.resize(640, 420)
+        self.snapshot: LibrarySnapshot | None = None
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.roots = QListWidget()
+        self.roots.setAlternatingRowColors(True)
+        self.roots.setWordWrap(True)
+        self.roots.currentRowChanged.connect(self._selection_changed)
+        self.progress = QLabel()
+        self.progress.setWordWrap(True)
+
+        self.add_button = QPushButton("Add folder…")
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Stop searching this folder and drop it from the index "
+                                      "(your files are not touched)")
+        self.exclusions_button = QPushButton("Exclusions…")
+        self.update_button = QPushButton("Update now")
+        self.problems_button = QPushButton("Problems…")
+        self.add_button.clicked.connect(self._add)
+        self.remove_button.clicked.connect(self._remove)
+        self.exclusions_button.clicked.connect(self._exclusions)
+        self.update_button.clicked.connect(self.update_requested)
+        self.problems_button.clicked.connect(self.problems_requested)
+        side = QVBoxLayout()
+        for button in (self.add_button, self.remove_button, self.exclusions_button, self.update_button,
+                       self.problems_button):
+            side.addWidget(button)
+        side.addStretch(1)
+        middle = QHBoxLayout()
+        middle.addWidget(self.roots, 1)
+        middle.addLayout(side)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        hint = QLabel("Drop folders onto the main window to add them too.")
+        hint.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(hint)
+        layout.addWidget(buttons)
+        self._selection_changed(-1)
+
+    def set_snapshot(self, snapshot: LibrarySnapshot) -> None:
+        self.snapshot = snapshot
+        current = self.current_root()
+        self.roots.clear()
+        style = self.style()
+        for root in snapshot.status.roots:
+            missing = root in snapshot.missing
+            item = QListWidgetItem(f"{home_short(root)}\n{root_state(root, snapshot)}")
+            item.setToolTip(root)
+            item.setData(Qt.ItemDataRole.UserRole, root)
+            item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning if missing
+                                            else QStyle.StandardPixmap.SP_DirIcon))
+            self.roots.addItem(item)
+            if root == current:
+                self.roots.setCurrentItem(item)
+        if not snapshot.status.roots:
+            self.summary.setText("No folders yet. Add one to start.")
+        else:
+            self.summary.setText(summary_text(snapshot.status))
+        failed = len(snapshot.status.failed)
+        self.problems_button.setText(f"Problems ({failed})…" if failed else "Problems…")
+        self.problems_button.setEnabled(failed > 0)
+        self._selection_changed(self.roots.currentRow())
+
+    @Slot(object)
+    def show_progress(self, progress: Progress | None) -> None:
+        self.progress.setText(progress_text(progress) if progress is not None else "")
+
+    def current_root(self) -> str | None:
+        item = self.roots.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    @Slot(int)
+    def _selection_changed(self, row: int) -> None:
+        self.remove_button.setEnabled(row >= 0)
+        self.exclusions_button.setEnabled(row >= 0)
+
+    @Slot()
+    def _add(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Add a folder to the library")
+        if path:
+            self.add_requested.emit(path)
+
+    @Slot()
+    def _remove(self) -> None:
+        root = self.current_root()
+        if root:
+            self.remove_requested.emit(root)
+
+    @Slot()
+    def _exclusions(self) -> None:
+        root = self.current_root()
+        if root:
+            self.exclusions_requested.emit(root)

@@ -1,0 +1,210 @@
+"""The preview pane: the best passage of the selected result in its surrounding text, highlighted and
+scrolled into view, with where it is (page, heading, line) and buttons to open, reveal or copy the path.
+The text is read on the thread pool (`Library.passage_context`); a newer selection drops older loads."""
+
+from __future__ import annotations
+
+from librarian.engine.results import Hit, PassageContext
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .formatting import file_name, folder_of, highlighted_html
+from .tasks import Tasks
+
+
+def locator_text(locator) -> str:
+    if locator is None:
+        return ""
+    if getattr(locator, "page", None) is not None:
+        head = f"Page {locator.page}"
+        return f"{head} · {locator.heading}" if locator.heading else head
+    if getattr(locator, "heading", None):
+        return locator.heading
+    if getattr(locator, "line", None) is not None:
+        return f"Line {locator.line}"
+    return ""
+
+
+class PreviewPane(QWidget):
+    open_requested = Signal(str)
+    reveal_requested = Signal(str)
+    copy_requested = Signal(str)
+    loaded = Signal(object)  # PassageContext shown (tests wait on this)
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.library = None
+        self.hit: Hit | None = None
+        self.context: PassageContext | None = None
+        self._request = 0
+
+        self.title = QLabel()
+        font = QFont(self.title.font())
+        font.setBold(True)
+        font.setPointSizeF(max(font.pointSizeF() * 1.2, 1.0))
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.path = QLabel()
+        self.path.setWordWrap(True)
+        self.path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.path.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.where = QLabel()
+        self.where.setObjectName("previewLocator")
+        self.where.setWordWrap(True)
+        # A long heading path must not widen the pane (and squeeze the result list): let it wrap.
+        self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.path.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self.open_button = QPushButton("Open")
+        self.open_button.setToolTip("Open the file (Enter)")
+        self.reveal_button = QPushButton("Show in folder")
+        self.reveal_button.setToolTip("Show the file in its folder (Ctrl+Enter)")
+        self.copy_button = QPushButton("Copy path")
+        for button in (self.open_button, self.reveal_button, self.copy_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep the keyboard in the search box / list
+        self.open_button.clicked.connect(self._open)
+        self.reveal_button.clicked.connect(self._reveal)
+        self.copy_button.clicked.connect(self._copy)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.where, 1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.reveal_button)
+        buttons.addWidget(self.copy_button)
+
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        self.text.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.title)
+        layout.addWidget(self.path)
+        layout.addLayout(buttons)
+        layout.addWidget(self.text, 1)
+        self.show_hit(None)
+
+    def set_library(self, library) -> None:
+        self.library = library
+
+    # -- showing ------------------------------------------------------------------------------------
+    def show_hit(self, hit: Hit | None) -> None:
+        self._request += 1
+        self.hit = hit
+        self.context = None
+        enabled = hit is not None
+        for button in (self.open_button, self.reveal_button, self.copy_button):
+            button.setEnabled(enabled)
+        self.copy_button.setText("Copy path")
+        if hit is None:
+            self.title.setText("")
+            self.path.setText("")
+            self.where.setText("")
+            self.text.setHtml("")
+            self.text.setPlaceholderText("Select a result to see where it matched.")
+            return
+        self.title.setText(hit.title or file_name(hit.path))
+        self.path.setText(f"{file_name(hit.path)}  —  {folder_of(hit.path)}")
+        self.path.setToolTip(hit.path)
+        self.where.setText(locator_text(hit.locator))
+        # The snippet at once; the passage in its context when the pool has read it.
+        self.text.setHtml(f"<p>{highlighted_html(hit.snippet, hit.highlights)}</p>")
+        library = self.library
+        if library is not None:
+            passage_id = hit.passage_id
+            self.tasks.start(lambda: library.passage_context(passage_id), done=self._on_context,
+                             failed=self._on_failed, tag=self._request)
+
+    @Slot(int, object)
+    def _on_context(self, request: int, context: object) -> None:
+        if request != self._request or not isinstance(context, PassageContext):
+            return
+        self.show_context(context)
+
+    @Slot(int, object)
+    def _on_failed(self, request: int, error: object) -> None:
+        if request != self._request:
+            return
+        self.text.setPlainText(f"The text of this result cannot be shown: {error}\n\n"
+                               "The file may have changed since it was indexed.")
+
+    def show_context(self, context: PassageContext) -> None:
+        self.context = context
+        where = locator_text(context.locator)
+        if where:
+            self.where.setText(where)
+        self.text.setPlainText(context.text)
+        start, end = context.passage_span
+        start = max(0, min(start, len(context.text)))
+        end = max(start, min(end, len(context.text)))
+        self._highlight(start, end)
+        self.loaded.emit(context)
+
+    def _highlight(self, start: int, end: int) -> None:
+        doc = self.text.document()
+        cursor = QTextCursor(doc)
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        fmt = QTextCharFormat()
+        colour = QColor(self.palette().color(QPalette.ColorRole.Highlight))
+        colour.setAlphaF(0.28)
+        fmt.setBackground(colour)
+        cursor.mergeCharFormat(fmt)
+        # Start the view two lines above the passage, so it reads in context. Lay the document out
+        # first: QTextEdit does it lazily, and positions are only known after.
+        doc.documentLayout().documentSize()
+        block_rect = doc.documentLayout().blockBoundingRect(doc.findBlock(start))
+        line = self.text.fontMetrics().lineSpacing()
+        top = block_rect.top() + self._line_offset(start) * line - 2 * line
+        self.text.verticalScrollBar().setValue(max(0, int(top)))
+        view = QTextCursor(doc)
+        view.setPosition(start)
+        self.text.setTextCursor(view)
+
+    def _line_offset(self, position: int) -> int:
+        """Which wrapped line of its block ``position`` sits on."""
+        block = self.text.document().findBlock(position)
+        layout = block.layout()
+        if layout is None or layout.lineCount() == 0:
+            return 0
+        line = layout.lineForTextPosition(position - block.position())
+        return line.lineNumber() if line.isValid() else 0
+
+    def passage_visible(self) -> bool:
+        """Whether the highlighted passage's start is inside the viewport (for tests)."""
+        rect = self.text.cursorRect()
+        return self.text.viewport().rect().intersects(rect)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange and self.context is not None:
+            self.show_context(self.context)  # the highlight colour follows the theme
+
+    # -- buttons ------------------------------------------------------------------------------------
+    @Slot()
+    def _open(self) -> None:
+        if self.hit is not None:
+            self.open_requested.emit(self.hit.path)
+
+    @Slot()
+    def _reveal(self) -> None:
+        if self.hit is not None:
+            self.reveal_requested.emit(self.hit.path)
+
+    @Slot()
+    def _copy(self) -> None:
+        if self.hit is not None:
+            self.copy_requested.emit(self.hit.path)
+            self.copy_button.setText("Copied")

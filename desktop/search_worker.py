@@ -1,0 +1,117 @@
+"""Search as you type, off the UI thread.
+
+Each keystroke restarts a single-shot timer (debounce); when it fires, the latest request runs on the
+thread pool. Every request has an id: a result whose id is not the newest is dropped, and while one
+search is in flight the newest request waits for it instead of piling up behind it (the engine's
+search cannot be interrupted, so superseding = never starting stale work and never showing it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from librarian.engine.results import SearchFilters
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from .tasks import Tasks
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    id: int
+    query: str
+    mode: str
+    filters: SearchFilters | None
+    k: int
+
+
+class SearchController(QObject):
+    results = Signal(int, object)  # (request id, SearchResult)
+    failed = Signal(int, str)  # (request id, message)
+    cleared = Signal(int)  # the query became empty
+    started = Signal(int)  # a request left the queue for the pool
+
+    def __init__(self, tasks: Tasks, *, delay_ms: int = DEBOUNCE_MS, k: int = 100,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.k = k
+        self.library = None
+        self._latest = 0
+        self._pending: SearchRequest | None = None
+        self._in_flight: int | None = None
+        self.dropped = 0  # stale results thrown away (for tests and the benchmark)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(delay_ms)
+        self.timer.timeout.connect(self._fire)
+
+    @property
+    def latest_id(self) -> int:
+        return self._latest
+
+    @property
+    def busy(self) -> bool:
+        return self._in_flight is not None or self._pending is not None
+
+    def set_library(self, library) -> None:
+        self.library = library
+        if self._pending is not None and not self.timer.isActive():
+            self._fire()
+
+    def request(self, query: str, mode: str = "hybrid", filters: SearchFilters | None = None, *,
+                immediate: bool = False) -> int:
+        """Queue a search; ``immediate`` skips the debounce (mode or filter changes, refreshes)."""
+        self._latest += 1
+        if not query.strip():
+            self._pending = None
+            self.timer.stop()
+            self.cleared.emit(self._latest)
+            return self._latest
+        self._pending = SearchRequest(self._latest, query, mode, filters, self.k)
+        if immediate:
+            self.timer.stop()
+            self._fire()
+        else:
+            self.timer.start()
+        return self._latest
+
+    @Slot()
+    def _fire(self) -> None:
+        if self._pending is None or self.library is None or self._in_flight is not None:
+            return  # nothing to do, not open yet, or the one in flight hands over when it lands
+        request, self._pending = self._pending, None
+        self._in_flight = request.id
+        library = self.library
+        self.started.emit(request.id)
+        self.tasks.start(
+            lambda: library.search(request.query, k=request.k, mode=request.mode, filters=request.filters),
+            done=self._on_done, failed=self._on_failed, tag=request.id)
+
+    def _landed(self, request_id: int) -> bool:
+        self._in_flight = None
+        fresh = request_id == self._latest
+        if not fresh:
+            self.dropped += 1
+        if self._pending is not None and not self.timer.isActive():
+            self._fire()
+        return fresh
+
+    @Slot(int, object)
+    def _on_done(self, request_id: int, result: object) -> None:
+        if self._landed(request_id):
+            self.results.emit(request_id, result)
+
+    @Slot(int, object)
+    def _on_failed(self, request_id: int, error: object) -> None:
+        from librarian.engine.errors import LibrarianError
+
+        if not isinstance(error, LibrarianError):
+            log.error("search failed", exc_info=error if isinstance(error, BaseException) else None)
+        if self._landed(request_id):
+            self.failed.emit(request_id, str(error) or type(error).__name__)
