@@ -75,7 +75,7 @@ class OnnxEncoder(Encoder):
     """One tower of a model folder on onnxruntime (CPU)."""
 
     def __init__(self, model_dir: Path, spec: TowerSpec, tokenizer_file: Path, dims: int, *,
-                 threads: int = 2) -> None:
+                 threads: int = 2, spinning: bool = False) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -94,7 +94,9 @@ class OnnxEncoder(Encoder):
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Spinning pool threads pick up the next parallel section sooner (+9% passages/s measured here)
+        # but burn a core while idle between calls: worth it for bulk encoding only.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         # Variable batch × length shapes would make the arena keep the worst case forever.
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
@@ -212,7 +214,8 @@ def load_model(model_dir: Path | None = None, *, verify: bool = False, passage_t
         for name, expected in hashes.items():
             if file_sha256(model_dir / name) != expected:
                 raise ModelError(f"{model_dir / name} does not match its manifest checksum; reinstall")
-    passage = OnnxEncoder(model_dir, towers["passage"], tokenizer_file, dims, threads=passage_threads)
+    passage = OnnxEncoder(model_dir, towers["passage"], tokenizer_file, dims, threads=passage_threads,
+                          spinning=passage_threads > 1)
     if towers["question"] == towers["passage"] and question_threads == passage_threads:
         question: Encoder = passage
     else:

@@ -38,12 +38,16 @@ def cpu_features() -> dict[str, bool]:
 
 def sample(n_passages: int, n_queries: int, eval_root: Path) -> tuple[list[str], list[str]]:
     data = load_eval_set(eval_root, per_collection_cap=n_passages)
-    passages = [p for c in data.collections for p in c.passages[: max(1, n_passages // len(data.collections))]]
+    passages = [
+        p for c in data.collections for p in c.passages[: max(1, n_passages // len(data.collections))]
+    ]
     queries = [q for c in data.collections for q in c.queries[: max(1, n_queries // len(data.collections))]]
     return passages, queries
 
 
-def encode_all(models: list[Path], tokenizer: Path, passages: list[str], queries: list[str]) -> dict[str, np.ndarray]:
+def encode_all(
+    models: list[Path], tokenizer: Path, passages: list[str], queries: list[str]
+) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for i, model in enumerate(models):
         p = Encoder(model, tokenizer, max_length=256, threads=1)
@@ -55,7 +59,12 @@ def encode_all(models: list[Path], tokenizer: Path, passages: list[str], queries
 
 def worker(args: argparse.Namespace) -> int:
     payload = json.loads(Path(args.worker).read_text(encoding="utf-8"))
-    vecs = encode_all([Path(m) for m in payload["models"]], Path(payload["tokenizer"]), payload["passages"], payload["queries"])
+    vecs = encode_all(
+        [Path(m) for m in payload["models"]],
+        Path(payload["tokenizer"]),
+        payload["passages"],
+        payload["queries"],
+    )
     np.savez(payload["out"], features=json.dumps(cpu_features()), **vecs)
     return 0
 
@@ -90,7 +99,16 @@ def main(argv: list[str] | None = None) -> int:
             "out": str(tmp / "emulated.npz"),
         }
         (tmp / "job.json").write_text(json.dumps(payload), encoding="utf-8")
-        cmd = [qemu, "-cpu", EMULATED_CPU, sys.executable, "-m", "librarian.models.avx2_check", "--worker", str(tmp / "job.json")]
+        cmd = [
+            qemu,
+            "-cpu",
+            EMULATED_CPU,
+            sys.executable,
+            "-m",
+            "librarian.models.avx2_check",
+            "--worker",
+            str(tmp / "job.json"),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(proc.stderr[-4000:], file=sys.stderr)
@@ -106,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     if features.get("AVX512F") or features.get("AVX512VNNI") or not features.get("AVX2"):
         print("emulation did not hide AVX-512/VNNI; the check is meaningless", file=sys.stderr)
         return 2
-    print(f"{len(passages)} passages, {len(queries)} queries; mean cosine vs native fp32 ({args.reference.name})")
+    print(
+        f"{len(passages)} passages, {len(queries)} queries; mean cosine vs native fp32 ({args.reference.name})"
+    )
     print("| model | native passages | AVX2-only passages | native queries | AVX2-only queries |")
     print("|---|---:|---:|---:|---:|")
     bad = []
