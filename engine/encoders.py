@@ -155,6 +155,32 @@ class OnnxEncoder(Encoder):
         return pooled
 
 
+class LazyEncoder(Encoder):
+    """An encoder built on first use: a search process never loads the passage tower, an indexing
+    run that finds nothing new never loads either (each session costs tens of MB)."""
+
+    def __init__(self, build, *, dims: int, max_length: int) -> None:
+        self.dims = dims
+        self.max_length = max_length
+        self._build = build
+        self._encoder: Encoder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> Encoder:
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    self._encoder = self._build()
+        return self._encoder
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded.embed_batch(texts)
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        return self.loaded.token_lengths(texts)
+
+
 @dataclass(frozen=True)
 class Model:
     """Both towers of a model folder and the facts the index records about it."""
@@ -214,12 +240,14 @@ def load_model(model_dir: Path | None = None, *, verify: bool = False, passage_t
         for name, expected in hashes.items():
             if file_sha256(model_dir / name) != expected:
                 raise ModelError(f"{model_dir / name} does not match its manifest checksum; reinstall")
-    passage = OnnxEncoder(model_dir, towers["passage"], tokenizer_file, dims, threads=passage_threads,
-                          spinning=passage_threads > 1)
-    if towers["question"] == towers["passage"] and question_threads == passage_threads:
-        question: Encoder = passage
-    else:
-        question = OnnxEncoder(model_dir, towers["question"], tokenizer_file, dims, threads=question_threads)
+    passage = LazyEncoder(lambda: OnnxEncoder(model_dir, towers["passage"], tokenizer_file, dims,
+                                              threads=passage_threads, spinning=passage_threads > 1),
+                          dims=dims, max_length=towers["passage"].max_length)
+    question = LazyEncoder(lambda: OnnxEncoder(model_dir, towers["question"], tokenizer_file, dims,
+                                               threads=question_threads),
+                           dims=dims, max_length=towers["question"].max_length)
+    if not tokenizer_file.is_file():
+        raise ModelError(f"could not find the tokenizer {tokenizer_file} (reinstall Librarian)")
     model_id = hashes.get(towers["passage"].file) or file_sha256(model_dir / towers["passage"].file)
     return Model(question=question, passage=passage, model_id=model_id, name=manifest.get("name", model_dir.name),
                  dims=dims, tokenizer_file=tokenizer_file, passage_max_length=towers["passage"].max_length)
