@@ -35,6 +35,11 @@ class ParsedQuery:
             return f"({required}) AND ({required} OR {any_terms})"
         return required or any_terms or None
 
+    def fts_all(self) -> str | None:
+        """Every term and phrase required (AND): for matching file names."""
+        parts = [_quote(t) for t in self.terms] + [_quote(" ".join(p)) for p in self.phrases]
+        return " AND ".join(parts) or None
+
     def highlight_terms(self) -> tuple[str, ...]:
         words = set(self.terms)
         for phrase in self.phrases:

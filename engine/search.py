@@ -26,6 +26,8 @@ from .store import Store
 from .vectors import VectorCache
 
 RRF_K = 60
+NAME_MATCHES = 20
+NAME_BONUS = 0.35
 DENSE_WEIGHT = 0.65
 MEANING_COSINE = 0.5
 MEANING_MIN_COSINE = 0.25
@@ -166,6 +168,9 @@ class Searcher:
             dense, query_vector = self._dense(store, parsed, candidates, filters, timings)
             lists.append(dense)
         t = time.perf_counter()
+        named = self._named(store, parsed, filters) if mode != "dense" else []
+        timings["fts"] = timings.get("fts", 0.0) + (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
         if mode == "hybrid":
             reached = set(dense.ids)
             extra = (self._vectors.similarities(query_vector, [i for i in keyword.ids if i not in reached])
@@ -174,9 +179,12 @@ class Searcher:
         else:
             only = lists[0]
             fused = dict(zip(only.ids, only.scores, strict=True))
+        if named:
+            self._boost_names(store, fused, named, keyword)
         info = self._passage_info(store, list(fused), filters)
         doc_of = {pid: doc for pid, (doc, _) in info.items()}
-        groups = group_by_document(fused, doc_of, keyword=set(keyword.ids), dense=close_in_meaning(dense))
+        words = set(keyword.ids) | set(keyword.coverage)
+        groups = group_by_document(fused, doc_of, keyword=words, dense=close_in_meaning(dense))
         hits = self._hits(store, groups, info, parsed, k, mode)
         timings["fuse"] = (time.perf_counter() - t) * 1000
         took = (time.perf_counter() - started) * 1000
@@ -201,6 +209,35 @@ class Searcher:
             held = matched_terms(_MARK.findall(r[2]) + _MARK.findall(r[3]), terms)
             coverage[int(r[0])] = sum(idf[t] for t in held) / total
         return Ranked(tuple(int(r[0]) for r in rows), tuple(-float(r[1]) for r in rows), coverage)
+
+    def _named(self, store: Store, parsed: ParsedQuery, filters: SearchFilters | None) -> list[int]:
+        """Documents whose file name holds every word of the query (and its phrases)."""
+        match = parsed.fts_all()
+        if match is None:
+            return []
+        where, params = _filter_sql(filters)
+        join = " JOIN documents d ON d.id = n.rowid" if where else ""
+        rows = store.conn.execute(f"SELECT n.rowid FROM documents_fts n{join} WHERE documents_fts MATCH ?{where} "
+                                  "ORDER BY rank LIMIT ?", [match, *params, NAME_MATCHES])
+        return [int(r[0]) for r in rows]
+
+    @staticmethod
+    def _boost_names(store: Store, fused: dict[int, float], documents: list[int], keyword: Ranked) -> None:
+        """A file named like the query ranks above whatever only resembles it: its best candidate
+        passage (or its first) gets the full weight of a perfect keyword match on top."""
+        best = max(fused.values(), default=0.0)
+        marks = ",".join("?" * len(documents))
+        passages: dict[int, list[int]] = {}
+        for pid, doc in store.conn.execute(
+                f"SELECT id, document_id FROM passages WHERE document_id IN ({marks}) ORDER BY ordinal", documents):
+            passages.setdefault(int(doc), []).append(int(pid))
+        for rank, doc in enumerate(documents):
+            pids = passages.get(doc)
+            if not pids:
+                continue
+            pid = max(pids, key=lambda p: fused.get(p, 0.0)) if any(p in fused for p in pids) else pids[0]
+            fused[pid] = fused.get(pid, 0.0) + best + NAME_BONUS / (1 + rank)
+            keyword.coverage.setdefault(pid, 1.0)
 
     def _idf(self, store: Store, terms: Sequence[str]) -> dict[str, float]:
         """BM25's idf of each term over passages; document frequencies cached per index size."""

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS roots (
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL DEFAULT '',          -- the file name, searchable on its own (documents_fts)
     root_id INTEGER REFERENCES roots(id) ON DELETE CASCADE,
     size INTEGER NOT NULL DEFAULT 0,
     mtime_ns INTEGER NOT NULL DEFAULT 0,
@@ -73,6 +74,17 @@ CREATE INDEX IF NOT EXISTS passages_unembedded ON passages(id) WHERE vector IS N
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     title, body, content='passages', content_rowid='id', tokenize='{FTS_TOKENIZE}'
 );
+-- File names: a person who types a file name expects that file first, whatever its text says.
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(name, tokenize='{FTS_TOKENIZE}');
+CREATE TRIGGER IF NOT EXISTS documents_ai AFTER INSERT ON documents BEGIN
+    INSERT INTO documents_fts(rowid, name) VALUES (new.id, new.name);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_ad AFTER DELETE ON documents BEGIN
+    DELETE FROM documents_fts WHERE rowid = old.id;
+END;
+CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE OF name ON documents BEGIN
+    UPDATE documents_fts SET name = new.name WHERE rowid = old.id;
+END;
 CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
     INSERT INTO passages_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
 END;
@@ -225,14 +237,14 @@ class Store:
                         content_hash: str | None, kind: str | None, title: str | None,
                         status: str = "ok", error: str | None = None) -> int:
         self.conn.execute(
-            """INSERT INTO documents(path, root_id, size, mtime_ns, content_hash, kind, title, status, error,
+            """INSERT INTO documents(path, name, root_id, size, mtime_ns, content_hash, kind, title, status, error,
                                      passage_count, indexed_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
                ON CONFLICT(path) DO UPDATE SET root_id=excluded.root_id, size=excluded.size,
                    mtime_ns=excluded.mtime_ns, content_hash=excluded.content_hash, kind=excluded.kind,
                    title=excluded.title, status=excluded.status, error=excluded.error,
                    indexed_at=excluded.indexed_at""",
-            (path, root_id, size, mtime_ns, content_hash, kind, title, status, error, time.time()),
+            (path, file_name(path), root_id, size, mtime_ns, content_hash, kind, title, status, error, time.time()),
         )
         return int(self.conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()[0])
 
@@ -241,8 +253,8 @@ class Store:
 
     def move_document(self, document_id: int, *, path: str, root_id: int | None, size: int, mtime_ns: int) -> None:
         self.conn.execute(
-            "UPDATE documents SET path = ?, root_id = ?, size = ?, mtime_ns = ? WHERE id = ?",
-            (path, root_id, size, mtime_ns, document_id),
+            "UPDATE documents SET path = ?, name = ?, root_id = ?, size = ?, mtime_ns = ? WHERE id = ?",
+            (path, file_name(path), root_id, size, mtime_ns, document_id),
         )
 
     def delete_documents(self, document_ids: Sequence[int]) -> list[int]:
@@ -386,6 +398,11 @@ class _Transaction:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")
+
+
+def file_name(path: str) -> str:
+    """The last component of a path (either separator), the text the name index holds."""
+    return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _unpack(rows: list, dims: int) -> tuple[np.ndarray, np.ndarray]:
