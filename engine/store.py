@@ -23,7 +23,7 @@ import sqlite_utils
 
 from .errors import IndexError_
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # unicode61 with remove_diacritics folds accents so "café" finds "cafe"; porter stems English.
 # Underscores and dots are separators, so `snake_case` indexes as "snake" "case" and a quoted
@@ -159,13 +159,30 @@ class Store:
         compile_options = {row[0] for row in self.conn.execute("PRAGMA compile_options")}
         if "ENABLE_FTS5" not in compile_options:
             raise IndexError_("this SQLite build lacks FTS5; Librarian needs it for keyword search")
+        migrate_names = self._table_exists("documents") and not self._has_column("documents", "name")
+        if migrate_names:  # schema 1 → 2: file names got their own index
+            self.conn.execute("ALTER TABLE documents ADD COLUMN name TEXT NOT NULL DEFAULT ''")
         self.conn.executescript(SCHEMA)
+        if migrate_names:
+            with self.transaction():
+                rows = self.conn.execute("SELECT id, path FROM documents").fetchall()
+                self.conn.executemany("UPDATE documents SET name = ? WHERE id = ?",
+                                      [(file_name(path), doc_id) for doc_id, path in rows])
+                self.conn.execute("DELETE FROM documents_fts")
+                self.conn.execute("INSERT INTO documents_fts(rowid, name) SELECT id, name FROM documents")
+                self.set_meta("schema_version", "2")
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
         elif int(version) != SCHEMA_VERSION:
             raise IndexError_(f"the index in {self.path.parent} has schema {version}, this Librarian "
                               f"reads {SCHEMA_VERSION}; delete the folder to re-index")
+
+    def _table_exists(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+    def _has_column(self, table: str, column: str) -> bool:
+        return any(row[1] == column for row in self.conn.execute(f"PRAGMA table_info({table})"))
 
     def close(self) -> None:
         try:
