@@ -155,9 +155,8 @@ def memory(data: Path, qs: list[str]) -> float:
 
 
 def ann(count: int, data: Path) -> dict:
-    from usearch.index import Index
-
     from librarian.engine.store import Store
+    from usearch.index import Index
 
     store = Store(data / "index.sqlite3", read_only=True)
     real = np.concatenate([v for _, v in store.iter_vectors(dims=384)]).astype(np.float32)[:20000]

@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--target", type=int, default=indexer.PASSAGE_TARGET_PIECES)
     parser.add_argument("--collections", nargs="*", default=["cisi", "cranfield", "npl"])
     parser.add_argument("--depth", type=int, default=200)
+    parser.add_argument("--max-terms", type=int, default=None, help="as hybrid search does (MAX_QUERY_TERMS)")
     args = parser.parse_args()
     indexer.PASSAGE_TARGET_PIECES = args.target
     model = load_model()
@@ -63,9 +64,9 @@ def main() -> None:
         variants: dict[str, list[float]] = {}
         for qid, text in coll.queries:
             parsed = parse(text)
-            kw = searcher._keyword(store, parsed, args.depth, None)
-            dn, _ = searcher._dense(store, parsed, args.depth, None, {})
+            kw = searcher._keyword(store, parsed, args.depth, None, max_terms=args.max_terms)
             qv = model.question.embed_query(parsed.text)
+            dn = searcher._dense(store, qv, args.depth, None, {})
             filled = lib.vectors.similarities(qv, [i for i in kw.ids if i not in set(dn.ids)])
             rel = coll.qrels[qid]
             runs = {

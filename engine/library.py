@@ -335,6 +335,7 @@ class Library:
                     self._lock.release()
 
     def close(self) -> None:
+        self._searcher.close()
         if self._workers is not None:
             self._workers.close()
             self._workers = None

@@ -8,11 +8,13 @@ Documents with identical content (same hash, other path) collapse into one resul
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,13 +28,14 @@ from .store import Store
 from .vectors import VectorCache
 
 RRF_K = 60
+MAX_QUERY_TERMS = 12  # in hybrid mode only: BM25 alone keeps every term
+COMMON_TERM_SHARE = 0.2  # hybrid mode: terms in more than this share of passages leave the FTS query
 NAME_MATCHES = 20
 NAME_BONUS = 0.35
 DENSE_WEIGHT = 0.65
 MEANING_COSINE = 0.5
 MEANING_MIN_COSINE = 0.25
 MEANING_SHARE_OF_BEST = 0.8
-_MARK = re.compile("\x02(.*?)\x03", re.DOTALL)
 CANDIDATES = 100
 SNIPPET_CHARS = 320
 BM25_WEIGHTS = (2.0, 1.0)  # title, body
@@ -141,6 +144,7 @@ class Searcher:
         self._store = store
         self._vectors = vectors
         self._encoder = encoder
+        self._executor: ThreadPoolExecutor | None = None
         self._idf_cache: dict[str, int] = {}
         self._idf_size = -1
         self._passage_count = 0
@@ -158,14 +162,21 @@ class Searcher:
         candidates = max(CANDIDATES, k * 5)
         lists: list[Ranked] = []
         keyword = dense = Ranked((), ())
+        encoding = None
+        if mode in ("hybrid", "dense") and self._can_embed():
+            # The encoder releases the GIL and SQLite does too: encode while FTS5 ranks.
+            encoding = self._pool().submit(self._encode, parsed.text)
         if mode in ("hybrid", "keyword"):
             t = time.perf_counter()
-            keyword = self._keyword(store, parsed, candidates, filters)
+            keyword = self._keyword(store, parsed, candidates, filters,
+                                    max_terms=MAX_QUERY_TERMS if mode == "hybrid" else None)
             timings["fts"] = (time.perf_counter() - t) * 1000
             lists.append(keyword)
         query_vector = None
         if mode in ("hybrid", "dense"):
-            dense, query_vector = self._dense(store, parsed, candidates, filters, timings)
+            if encoding is not None:
+                query_vector, timings["encode"] = encoding.result()
+            dense = self._dense(store, query_vector, candidates, filters, timings)
             lists.append(dense)
         t = time.perf_counter()
         named = self._named(store, parsed, filters) if mode != "dense" else []
@@ -191,24 +202,45 @@ class Searcher:
         return SearchResult(query=query, mode=mode, took_ms=took, hits=tuple(hits), timings_ms=timings)
 
     # -- retrievers -----------------------------------------------------------------------------
-    def _keyword(self, store: Store, parsed: ParsedQuery, limit: int, filters: SearchFilters | None) -> Ranked:
-        match = parsed.fts()
+    def _keyword(self, store: Store, parsed: ParsedQuery, limit: int, filters: SearchFilters | None, *,
+                 max_terms: int | None = None) -> Ranked:
+        terms = parsed.highlight_terms()
+        idf = self._idf(store, terms)
+        # A long question's commonest words cost most (every passage holding them is scored) and
+        # weigh least: BM25 sees only its rarest MAX_QUERY_TERMS; coverage still counts them all.
+        kept = sorted(parsed.terms, key=lambda t: -idf.get(t, 0.0))[:max_terms]
+        if max_terms is not None and kept:
+            # In hybrid mode, words in a large share of all passages say little and cost most: FTS5
+            # must score every passage holding them. The rarest word is always kept.
+            common = self._passage_count * COMMON_TERM_SHARE
+            kept = [kept[0]] + [t for t in kept[1:] if self._idf_cache.get(t, 0) <= common]
+        match = ParsedQuery(parsed.text, tuple(t for t in parsed.terms if t in kept), parsed.phrases).fts()
         if match is None:
             return Ranked((), ())
         where, params = _filter_sql(filters)
         join = " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id" if where else ""
-        sql = (f"SELECT f.rowid, bm25(passages_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS s, "
-               "highlight(passages_fts, 0, char(2), char(3)), highlight(passages_fts, 1, char(2), char(3)) "
+        sql = (f"SELECT f.rowid, bm25(passages_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS s "
                f"FROM passages_fts f{join} WHERE passages_fts MATCH ?{where} ORDER BY s LIMIT ?")
         rows = store.conn.execute(sql, [match, *params, limit]).fetchall()
-        terms = parsed.highlight_terms()
-        idf = self._idf(store, terms)
+        ids = [int(r[0]) for r in rows]
         total = sum(idf.values()) or 1.0
+        weight_of_stem: dict[str, float] = {}
+        for term in terms:
+            weight_of_stem[_stem(term)] = weight_of_stem.get(_stem(term), 0.0) + idf[term]
+        pattern = _stems_pattern(tuple(weight_of_stem))
         coverage = {}
-        for r in rows:
-            held = matched_terms(_MARK.findall(r[2]) + _MARK.findall(r[3]), terms)
-            coverage[int(r[0])] = sum(idf[t] for t in held) / total
-        return Ranked(tuple(int(r[0]) for r in rows), tuple(-float(r[1]) for r in rows), coverage)
+        for pid, (title, body) in self._texts(store, ids).items():
+            found = {m.group(0) for m in pattern.finditer(f"{title}\n{body}".lower())} if pattern else set()
+            coverage[pid] = sum(weight_of_stem.get(stem, 0.0) for stem in found) / total
+        return Ranked(tuple(ids), tuple(-float(r[1]) for r in rows), coverage)
+
+    @staticmethod
+    def _texts(store: Store, ids: list[int]) -> dict[int, tuple[str, str]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {int(r[0]): (r[1], r[2]) for r in store.conn.execute(
+            f"SELECT id, title, body FROM passages WHERE id IN ({marks})", ids)}
 
     def _named(self, store: Store, parsed: ParsedQuery, filters: SearchFilters | None) -> list[int]:
         """Documents whose file name holds every word of the query (and its phrases)."""
@@ -259,13 +291,28 @@ class Searcher:
             out[term] = math.log((n - df + 0.5) / (df + 0.5) + 1.0)
         return out
 
-    def _dense(self, store: Store, parsed: ParsedQuery, limit: int, filters: SearchFilters | None,
-               timings: dict[str, float]) -> tuple[Ranked, np.ndarray | None]:
-        if self._vectors is None or self._encoder is None or len(self._vectors) == 0:
-            return Ranked((), ()), None
-        t = time.perf_counter()
-        query_vector = self._encoder().embed_query(parsed.text)
-        timings["encode"] = (time.perf_counter() - t) * 1000
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def _can_embed(self) -> bool:
+        return self._vectors is not None and self._encoder is not None and len(self._vectors) > 0
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="librarian-query-encoder")
+        return self._executor
+
+    def _encode(self, text: str) -> tuple[np.ndarray, float]:
+        assert self._encoder is not None
+        started = time.perf_counter()
+        return self._encoder().embed_query(text), (time.perf_counter() - started) * 1000
+
+    def _dense(self, store: Store, query_vector: np.ndarray | None, limit: int, filters: SearchFilters | None,
+               timings: dict[str, float]) -> Ranked:
+        if query_vector is None or self._vectors is None:
+            return Ranked((), ())
         t = time.perf_counter()
         fetch = limit * 10 if filters else limit
         keys, sims = self._vectors.search(query_vector, fetch)
@@ -277,7 +324,7 @@ class Searcher:
             kept = [(i, s) for i, s in zip(ids, scores, strict=True) if i in allowed][:limit]
             ids = tuple(i for i, _ in kept)
             scores = tuple(s for _, s in kept)
-        return Ranked(ids, scores), query_vector
+        return Ranked(ids, scores)
 
     # -- assembling hits ------------------------------------------------------------------------
     @staticmethod
@@ -339,36 +386,25 @@ class Searcher:
         return hits
 
 
-def matched_terms(marked: Sequence[str], terms: Sequence[str]) -> set[str]:
-    """Which query terms the FTS5-highlighted tokens stand for (FTS5 matched them after stemming,
-    so "engines" stands for the term "engine": pair each with the term it shares most prefix with)."""
-    held: set[str] = set()
-    for text in marked:
-        for token in text.lower().replace("_", " ").split():
-            token = "".join(ch for ch in token if ch.isalnum())
-            if not token:
-                continue
-            best = max(terms, key=lambda t: _common_prefix(t, token), default=None)
-            if best is not None and _common_prefix(best, token) >= min(3, len(best), len(token)):
-                held.add(best)
-    return held
+def _stem(term: str) -> str:
+    """The part of a word its inflections share: a crude stand-in for the porter stemmer FTS5 uses."""
+    return term if len(term) <= 4 else term[: max(4, len(term) - 2)]
 
 
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+@functools.lru_cache(maxsize=256)
+def _stems_pattern(stems: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pass over a passage finds every stem it holds (longest first, at word starts)."""
+    if not stems:
+        return None
+    ordered = sorted(stems, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s in ordered) + ")", re.UNICODE)
 
 
 def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
-    """Words that start like a query term: a crude stand-in for the porter stemmer FTS5 uses."""
+    """Words that start like a query term (for highlighting)."""
     parts = []
     for term in terms:
-        stem = term if len(term) <= 4 else term[: max(4, len(term) - 2)]
-        parts.append(re.escape(stem) + r"\w*")
+        parts.append(re.escape(_stem(term)) + r"\w*")
     if not parts:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")", re.IGNORECASE | re.UNICODE)
