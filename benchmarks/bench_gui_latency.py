@@ -42,10 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fake-model", action="store_true", help="the tests' fake encoder instead of the shipped model")
     parser.add_argument("--extra-docs", type=int, default=0, help="synthetic text files added to the demo library")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the query list per setting")
+    parser.add_argument("--data-dir", type=Path, help="measure over this existing index (e.g. a 100k-passage one "
+                        "from bench_search.py) instead of the demo library")
+    parser.add_argument("--while-indexing", type=int, default=0, metavar="N",
+                        help="index N new files in the background while measuring")
     args = parser.parse_args(argv)
 
     from librarian.desktop._testing import make_context
-    from librarian.desktop.compat import NoneRefGuard
     from librarian.desktop.window import MainWindow
     from librarian.engine.cli.common import demo_library_path
     from librarian.engine.extract import extract
@@ -54,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])
-    guard = NoneRefGuard(app, interval_ms=100)  # noqa: F841 - see desktop/compat.py
+    app = QApplication.instance() or QApplication([])  # noqa: F841 - must exist before any widget
     if args.fake_model:
         sys.path.insert(0, str(ROOT / "tests"))
         from conftest import fake_model
@@ -67,19 +69,40 @@ def main(argv: list[str] | None = None) -> int:
         model = load_model()
 
     work = Path(tempfile.mkdtemp(prefix="librarian-bench-gui-"))
-    docs = work / "docs"
-    shutil.copytree(demo_library_path(), docs)
     words = (Path(demo_library_path()) / "sourdough-bread-recipe.txt").read_text().split()
-    for i in range(args.extra_docs):
-        start = (i * 37) % max(1, len(words) - 200)
-        (docs / "extra").mkdir(exist_ok=True)
-        (docs / "extra" / f"note-{i:05d}.txt").write_text(" ".join(words[start:start + 200]))
-    library = Library.open(work / "data", model=model, extract=extract)
-    library.add_folder(docs)
-    started = time.perf_counter()
-    report = library.update()
-    print(f"indexed {report.added} files, {report.passages} passages in {time.perf_counter() - started:.1f} s "
-          f"({'fake' if args.fake_model else model.name} model)")
+
+    def write_notes(folder: Path, count: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            start = (i * 37) % max(1, len(words) - 200)
+            (folder / f"note-{i:05d}.txt").write_text(f"note {i} " + " ".join(words[start:start + 200]))
+
+    if args.data_dir:
+        library = Library.open(args.data_dir, model=model, extract=extract)
+        if not library.roots():  # an index of records (bench_search.py): give the window a folder to show
+            (work / "empty").mkdir()
+            library.add_folder(work / "empty")
+    else:
+        docs = work / "docs"
+        shutil.copytree(demo_library_path(), docs)
+        write_notes(docs / "extra", args.extra_docs)
+        library = Library.open(work / "data", model=model, extract=extract)
+        library.add_folder(docs)
+        started = time.perf_counter()
+        report = library.update()
+        print(f"indexed {report.added} files, {report.passages} passages in {time.perf_counter() - started:.1f} s "
+              f"({'fake' if args.fake_model else model.name} model)")
+    status = library.status()
+    print(f"index: {status.documents} documents, {status.passages} passages")
+    background = None
+    if args.while_indexing:
+        import threading
+
+        write_notes(work / "incoming", args.while_indexing)
+        library.add_folder(work / "incoming")
+        background = threading.Thread(target=library.update, daemon=True)
+        background.start()
+        print(f"indexing {args.while_indexing} new files in the background while measuring")
 
     class PaintClock(QObject):
         def __init__(self) -> None:

@@ -36,7 +36,7 @@ class SearchController(QObject):
     cleared = Signal(int)  # the query became empty
     started = Signal(int)  # a request left the queue for the pool
 
-    def __init__(self, tasks: Tasks, *, delay_ms: int = DEBOUNCE_MS, k: int = 100,
+    def __init__(self, tasks: Tasks, *, delay_ms: int = DEBOUNCE_MS, k: int = 50,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks

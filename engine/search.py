@@ -159,7 +159,7 @@ class Searcher:
         parsed = parse(query)
         store = self._store()
         timings: dict[str, float] = {}
-        candidates = max(CANDIDATES, k * 5)
+        candidates = max(CANDIDATES, k)
         lists: list[Ranked] = []
         keyword = dense = Ranked((), ())
         encoding = None

@@ -159,8 +159,9 @@ class Store:
         compile_options = {row[0] for row in self.conn.execute("PRAGMA compile_options")}
         if "ENABLE_FTS5" not in compile_options:
             raise IndexError_("this SQLite build lacks FTS5; Librarian needs it for keyword search")
-        migrate_names = self._table_exists("documents") and not self._has_column("documents", "name")
-        if migrate_names:  # schema 1 → 2: file names got their own index
+        old = self._table_exists("meta") and self.get_meta("schema_version")
+        migrate_names = old == "1"  # schema 1 → 2: file names got their own index
+        if migrate_names and not self._has_column("documents", "name"):
             self.conn.execute("ALTER TABLE documents ADD COLUMN name TEXT NOT NULL DEFAULT ''")
         self.conn.executescript(SCHEMA)
         if migrate_names:

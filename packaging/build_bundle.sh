@@ -38,8 +38,10 @@ EOF
 log "copying the source tree to $TMP/src"
 mkdir -p "$TMP/src"
 if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  # (files deleted in the work tree but still tracked are skipped; bsdtar on macOS has no --ignore-failed-read)
   (cd "$ROOT" && git ls-files -z -co --exclude-standard \
-     | tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$TMP/src"
+     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+     | tar --null -T - -cf -) | tar -xf - -C "$TMP/src"
 else
   tar -C "$ROOT" --exclude=./.venv --exclude=./.git --exclude=./build --exclude=./dist \
       --exclude='*.egg-info' --exclude=./models/_work --exclude=./models/cache -cf - . | tar -xf - -C "$TMP/src"
@@ -78,7 +80,7 @@ forbidden=$(find "$BUNDLE" \( -iname 'torch*' -o -iname 'transformers' -o -iname
 if [ -n "$forbidden" ]; then echo "unwanted files in the bundle:"$'\n'"$forbidden" >&2; exit 1; fi
 for f in librarian/models/shipped/model.onnx librarian/models/shipped/tokenizer.json \
          librarian/engine/demo/building-a-high-speed-car-detector.pdf librarian/desktop/icons/librarian.svg \
-         licenses/THIRD-PARTY.txt; do
+         librarian/engine/demo/rename_photos.py licenses/THIRD-PARTY.txt; do
   test -f "$BUNDLE/_internal/$f" || { echo "missing in the bundle: $f" >&2; exit 1; }
 done
 if [ "$(uname -s)" = Linux ]; then
@@ -90,5 +92,8 @@ if [ "$(uname -s)" = Linux ]; then
   if [ -n "$bad" ]; then echo "bundle libraries that do not resolve: $bad" >&2; exit 1; fi
   [ -n "$missing" ] && echo "system libraries not on this build machine (the .deb depends on them): $(echo $missing)"
 fi
+demo_src=$(find "$TMP/src/engine/demo" -type f | wc -l)
+demo_dst=$(find "$BUNDLE/_internal/librarian/engine/demo" -type f | wc -l)
+[ "$demo_src" = "$demo_dst" ] || { echo "demo library: $demo_dst of $demo_src files in the bundle" >&2; exit 1; }
 "$EXE" --help >/dev/null
 echo "bundle: $BUNDLE ($(du -sh "$BUNDLE" | cut -f1)), built in $(( $(date +%s) - start )) s"

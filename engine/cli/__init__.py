@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
+    # The app logs to its own file; the console handler set up for the commands would echo it.
+    for handler in list(logging.getLogger().handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            logging.getLogger().removeHandler(handler)
     try:
         from librarian.desktop.app import main as gui_main
     except ImportError as exc:
@@ -75,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         print("librarian: interrupted; what was indexed so far is kept", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # `librarian search --json | head`: the reader left. Point stdout at devnull so the
+        # interpreter's final flush does not complain about the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 0
 
 
