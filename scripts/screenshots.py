@@ -52,9 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Librarian")
-    from librarian.desktop.compat import NoneRefGuard
 
-    guard = NoneRefGuard(app, interval_ms=100)  # noqa: F841 - see compat.py (PySide6 6.12 on Python 3.11)
     model = fake_model() if args.fake_model else load_model()
 
     docs = home / "Documents"
