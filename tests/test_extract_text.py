@@ -371,3 +371,12 @@ def test_line_blocks_cover_every_non_blank_line_once(chunks, max_lines, max_char
         assert block_lines == lines[first - 1 : first - 1 + len(block_lines)]
         seen += [first + i for i, line in enumerate(block_lines) if line.strip()]
     assert seen == [i + 1 for i, line in enumerate(lines) if line.strip()]
+
+
+def test_a_first_line_standing_alone_is_the_title(tmp_path):
+    titled = extract(_write(tmp_path, "loaf.txt", "Country Sourdough - my weekend loaf\n\nFeed the starter.\n"))
+    assert titled.title == "Country Sourdough - my weekend loaf"
+    letter = extract(_write(tmp_path, "letter.txt", "Dear Sir,\n\nThe heating is broken.\n"))
+    assert letter.title == "letter"
+    prose = extract(_write(tmp_path, "prose.txt", "It rained all day\nand the river rose.\n"))
+    assert prose.title == "prose"

@@ -20,10 +20,24 @@ def text_segments(text: str, collector: Collector, *, first_line: int = 1) -> No
             break
 
 
+def title_line(text: str) -> str | None:
+    """A note's first line when it reads like a title ("Country Sourdough - my weekend loaf"): short,
+    standing alone above a blank line, not ending like prose ("Dear Sir,", "It rained.")."""
+    lines = text.lstrip("\n").splitlines()
+    if not lines:
+        return None
+    line = lines[0].strip()
+    alone = len(lines) == 1 or not lines[1].strip()
+    if alone and 3 <= len(line) <= 100 and len(line.split()) >= 2 and line[-1] not in ".,;:!?" \
+            and any(c.isalpha() for c in line):
+        return line
+    return None
+
+
 def extract_text(path: Path) -> Extracted:
     text, truncated = read_text_file(path)
     collector = Collector(keep_lines=True)
     text_segments(text, collector)
     if truncated:
         collector.full = True
-    return collector.result(None, "text", path)
+    return collector.result(title_line(text), "text", path)
