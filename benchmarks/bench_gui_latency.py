@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from librarian.engine.encoders import load_model
 
-        model = load_model()
+        model = load_model(passage_threads=1)  # as desktop/opener.py loads it
+    sys.setswitchinterval(0.001)  # as desktop/app.py sets it
 
     work = Path(tempfile.mkdtemp(prefix="librarian-bench-gui-"))
     words = (Path(demo_library_path()) / "sourdough-bread-recipe.txt").read_text().split()

@@ -22,11 +22,15 @@ class Opened:
 
 
 def open_library(data_dir: str | None, model_dir: str | None) -> Opened:
+    from librarian.engine.encoders import load_model
     from librarian.engine.errors import LibrarianError, ModelError
     from librarian.engine.library import DB_NAME, Library, default_data_dir
 
     try:
-        return Opened(Library.open(data_dir, model_dir=model_dir))
+        # One encoder thread for indexing: the other core stays with the window, so typing stays
+        # responsive while a folder is embedded (the CLI uses two).
+        model = load_model(Path(model_dir) if model_dir else None, passage_threads=1)
+        return Opened(Library.open(data_dir, model=model))
     except ModelError as exc:
         log.error("cannot load the model: %s", exc)
         path = Path(data_dir).expanduser() if data_dir else default_data_dir()

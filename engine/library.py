@@ -75,6 +75,8 @@ class Library:
         self._lock = WriterLock(data_dir / "lock")
         self._write_mutex = threading.RLock()
         self._writing = False
+        self._closed = False
+        self._running: set[IndexControl] = set()  # updates in flight, cancelled by close()
         self._local = threading.local()
         self._stores: list[Store] = []
         self._stores_mutex = threading.Lock()
@@ -199,15 +201,22 @@ class Library:
     def update(self, *, progress: ProgressCallback | None = None, control: IndexControl | None = None,
                embed: bool = True) -> UpdateReport:
         """Bring the index up to date with the roots (new, changed, deleted, moved files), then embed."""
-        with self._write_mutex, self._lock:
-            store = self._prepare_write()
-            self._writing = True
-            try:
-                report = self._indexer(store).update(progress=progress, control=control, embed=embed)
-            finally:
-                self._writing = False
-                self._vectors_generation = store.vectors_generation()
-            return report
+        control = control or IndexControl()
+        self._running.add(control)
+        try:
+            with self._write_mutex, self._lock:
+                if self._closed:
+                    raise LibrarianError("the library is closed")
+                store = self._prepare_write()
+                self._writing = True
+                try:
+                    report = self._indexer(store).update(progress=progress, control=control, embed=embed)
+                finally:
+                    self._writing = False
+                    self._vectors_generation = store.vectors_generation()
+                return report
+        finally:
+            self._running.discard(control)
 
     def add_records(self, records: Iterable[tuple[str, str, str]], *, progress: ProgressCallback | None = None) -> UpdateReport:
         """Index (id, title, text) records (an evaluation collection) and embed them."""
@@ -335,6 +344,12 @@ class Library:
                     self._lock.release()
 
     def close(self) -> None:
+        """Cancel a running update, wait for it to commit what it has, then release everything.
+        Never closes a connection another thread is still writing through."""
+        for control in list(self._running):
+            control.cancel()
+        with self._write_mutex:
+            self._closed = True
         self._searcher.close()
         if self._workers is not None:
             self._workers.close()

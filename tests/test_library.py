@@ -251,3 +251,29 @@ def test_a_missing_root_keeps_its_documents_until_forgotten(docs, data_dir, tmp_
         away.rename(docs)
         report = lib.update()
         assert report.unchanged == 3 and not lib.status().failed
+
+
+def test_close_during_an_update_cancels_it_and_waits(docs, data_dir):
+    import threading
+
+    for i in range(200):
+        (docs / f"bulk{i}.txt").write_text(f"Bulk note {i} about harbour cranes and container ships.")
+    started = threading.Event()
+
+    def slow_extract(path):
+        started.set()
+        return extract_in_process(path)
+
+    lib = Library.open(data_dir, model=fake_model(), extract=slow_extract)
+    lib.add_folder(docs)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(lib.update()))
+    worker.start()
+    assert started.wait(10)
+    lib.close()  # must not pull the connection from under the running update
+    worker.join(30)
+    assert not worker.is_alive() and results and results[0].cancelled
+    with open_library(data_dir) as again:
+        assert again.check().ok
+        again.update()
+        assert again.status().documents == 203
