@@ -38,7 +38,7 @@ MEANING_MIN_COSINE = 0.25
 MEANING_SHARE_OF_BEST = 0.8
 CANDIDATES = 100
 SNIPPET_CHARS = 320
-BM25_WEIGHTS = (2.0, 1.0)  # title, body
+BM25_WEIGHTS = (2.0, 1.0, 1.0)  # title, body, split identifiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +219,7 @@ class Searcher:
             return Ranked((), ())
         where, params = _filter_sql(filters)
         join = " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id" if where else ""
-        sql = (f"SELECT f.rowid, bm25(passages_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS s "
+        sql = (f"SELECT f.rowid, bm25(passages_fts, {', '.join(map(str, BM25_WEIGHTS))}) AS s "
                f"FROM passages_fts f{join} WHERE passages_fts MATCH ?{where} ORDER BY s LIMIT ?")
         rows = store.conn.execute(sql, [match, *params, limit]).fetchall()
         ids = [int(r[0]) for r in rows]
@@ -229,18 +229,18 @@ class Searcher:
             weight_of_stem[_stem(term)] = weight_of_stem.get(_stem(term), 0.0) + idf[term]
         pattern = _stems_pattern(tuple(weight_of_stem))
         coverage = {}
-        for pid, (title, body) in self._texts(store, ids).items():
-            found = {m.group(0) for m in pattern.finditer(f"{title}\n{body}".lower())} if pattern else set()
+        for pid, (title, body, words) in self._texts(store, ids).items():
+            found = {m.group(0) for m in pattern.finditer(f"{title}\n{body}\n{words}".lower())} if pattern else set()
             coverage[pid] = sum(weight_of_stem.get(stem, 0.0) for stem in found) / total
         return Ranked(tuple(ids), tuple(-float(r[1]) for r in rows), coverage)
 
     @staticmethod
-    def _texts(store: Store, ids: list[int]) -> dict[int, tuple[str, str]]:
+    def _texts(store: Store, ids: list[int]) -> dict[int, tuple[str, str, str]]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        return {int(r[0]): (r[1], r[2]) for r in store.conn.execute(
-            f"SELECT id, title, body FROM passages WHERE id IN ({marks})", ids)}
+        return {int(r[0]): (r[1], r[2], r[3]) for r in store.conn.execute(
+            f"SELECT id, title, body, words FROM passages WHERE id IN ({marks})", ids)}
 
     def _named(self, store: Store, parsed: ParsedQuery, filters: SearchFilters | None) -> list[int]:
         """Documents whose file name holds every word of the query (and its phrases)."""

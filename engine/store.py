@@ -11,6 +11,7 @@ after a crash can then never point at someone else's passage.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 import zlib
@@ -23,7 +24,7 @@ import sqlite_utils
 
 from .errors import IndexError_
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # unicode61 with remove_diacritics folds accents so "café" finds "cafe"; porter stems English.
 # Underscores and dots are separators, so `snake_case` indexes as "snake" "case" and a quoted
@@ -67,12 +68,13 @@ CREATE TABLE IF NOT EXISTS passages (
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
     locator TEXT NOT NULL DEFAULT '{{}}',
+    words TEXT NOT NULL DEFAULT '',         -- identifiers split for the keyword index: parseConfig → parse Config
     vector BLOB                             -- int8[dims]; NULL until the encoder has caught up
 );
 CREATE INDEX IF NOT EXISTS passages_document ON passages(document_id, ordinal);
 CREATE INDEX IF NOT EXISTS passages_unembedded ON passages(id) WHERE vector IS NULL;
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    title, body, content='passages', content_rowid='id', tokenize='{FTS_TOKENIZE}'
+    title, body, words, content='passages', content_rowid='id', tokenize='{FTS_TOKENIZE}'
 );
 -- File names: a person who types a file name expects that file first, whatever its text says.
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(name, tokenize='{FTS_TOKENIZE}');
@@ -86,14 +88,16 @@ CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE OF name ON documents BEGI
     UPDATE documents_fts SET name = new.name WHERE rowid = old.id;
 END;
 CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
-    INSERT INTO passages_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+    INSERT INTO passages_fts(rowid, title, body, words) VALUES (new.id, new.title, new.body, new.words);
 END;
 CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
-    INSERT INTO passages_fts(passages_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    INSERT INTO passages_fts(passages_fts, rowid, title, body, words)
+        VALUES ('delete', old.id, old.title, old.body, old.words);
 END;
-CREATE TRIGGER IF NOT EXISTS passages_au AFTER UPDATE OF title, body ON passages BEGIN
-    INSERT INTO passages_fts(passages_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
-    INSERT INTO passages_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+CREATE TRIGGER IF NOT EXISTS passages_au AFTER UPDATE OF title, body, words ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, title, body, words)
+        VALUES ('delete', old.id, old.title, old.body, old.words);
+    INSERT INTO passages_fts(rowid, title, body, words) VALUES (new.id, new.title, new.body, new.words);
 END;
 """
 
@@ -163,6 +167,18 @@ class Store:
         migrate_names = old == "1"  # schema 1 → 2: file names got their own index
         if migrate_names and not self._has_column("documents", "name"):
             self.conn.execute("ALTER TABLE documents ADD COLUMN name TEXT NOT NULL DEFAULT ''")
+        migrate_words = old in ("1", "2")  # schema 2 → 3: split identifiers in the keyword index
+        if migrate_words:
+            self.conn.executescript(
+                "DROP TRIGGER IF EXISTS passages_ai; DROP TRIGGER IF EXISTS passages_ad; "
+                "DROP TRIGGER IF EXISTS passages_au; DROP TABLE IF EXISTS passages_fts;")
+            if not self._has_column("passages", "words"):
+                self.conn.execute("ALTER TABLE passages ADD COLUMN words TEXT NOT NULL DEFAULT ''")
+            # Filled while no trigger watches the table: an FTS5 'delete' of rows it never held corrupts it.
+            with self.transaction():
+                rows = self.conn.execute("SELECT id, title, body FROM passages").fetchall()
+                self.conn.executemany("UPDATE passages SET words = ? WHERE id = ?",
+                                      [(split_identifiers(f"{t} {b}"), pid) for pid, t, b in rows])
         self.conn.executescript(SCHEMA)
         if migrate_names:
             with self.transaction():
@@ -171,7 +187,10 @@ class Store:
                                       [(file_name(path), doc_id) for doc_id, path in rows])
                 self.conn.execute("DELETE FROM documents_fts")
                 self.conn.execute("INSERT INTO documents_fts(rowid, name) SELECT id, name FROM documents")
-                self.set_meta("schema_version", "2")
+        if migrate_words:
+            with self.transaction():
+                self.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -306,18 +325,18 @@ class Store:
     # -- passages -------------------------------------------------------------------------------
     def insert_passages(self, document_id: int, passages: Iterable[NewPassage]) -> int:
         rows = [(document_id, p.ordinal, p.title, p.body, p.char_start, p.char_end,
-                 json.dumps(p.locator, ensure_ascii=False)) for p in passages]
+                 json.dumps(p.locator, ensure_ascii=False), split_identifiers(f"{p.title} {p.body}")) for p in passages]
         self.conn.executemany(
-            "INSERT INTO passages(document_id, ordinal, title, body, char_start, char_end, locator) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO passages(document_id, ordinal, title, body, char_start, char_end, locator, words) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self.conn.execute("UPDATE documents SET passage_count = ? WHERE id = ?", (len(rows), document_id))
         return len(rows)
 
     def copy_passages(self, *, from_document: int, to_document: int) -> int:
         """Copy another document's passages, vectors included, so identical content is never re-encoded."""
         cursor = self.conn.execute(
-            "INSERT INTO passages(document_id, ordinal, title, body, char_start, char_end, locator, vector) "
-            "SELECT ?, ordinal, title, body, char_start, char_end, locator, vector FROM passages "
+            "INSERT INTO passages(document_id, ordinal, title, body, char_start, char_end, locator, words, vector) "
+            "SELECT ?, ordinal, title, body, char_start, char_end, locator, words, vector FROM passages "
             "WHERE document_id = ? ORDER BY ordinal", (to_document, from_document))
         count = cursor.rowcount
         self.conn.execute("UPDATE documents SET passage_count = ? WHERE id = ?", (count, to_document))
@@ -416,6 +435,21 @@ class _Transaction:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")
+
+
+_IDENTIFIER = re.compile(r"\b\w*(?:[a-z][A-Z]|[A-Z]{2}[a-z]|[A-Za-z]\d|\d[A-Za-z])\w*\b")
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def split_identifiers(text: str) -> str:
+    """The parts of camelCase / PascalCase / letter-digit identifiers, for the keyword index:
+    "parseConfig HTTPServer utf8" → "parse Config HTTP Server utf 8". Empty for ordinary prose."""
+    parts: list[str] = []
+    for match in _IDENTIFIER.finditer(text):
+        pieces = _PARTS.findall(match.group())
+        if len(pieces) > 1:
+            parts.extend(pieces)
+    return " ".join(parts)
 
 
 def file_name(path: str) -> str:

@@ -21,6 +21,7 @@ RELEASES = {
 NEAR_MISSES = {
     "sync-guide.md": "# Keeping files in sync\n\nHow the client uploads changes, resolves conflicts and retries.\n",
     "parser.py": "def parse_config(path):\n    '''Read the settings file and return a dict of options.'''\n",
+    "widget.js": "export class DatePickerWidget {\n  renderCalendarGrid(month) { return this.cells(month); }\n}\n",
     "settings-notes.txt": "Notes on how the application reads its configuration and options at startup.\n",
     "quarterly_numbers.txt": "Revenue grew in the north region while costs in logistics fell slightly.\n",
     "cars.txt": "Building a high-speed car detector: cameras track vehicles travelling at speed on motorways.\n",
@@ -52,6 +53,8 @@ def first(lib: Library, query: str, mode: str = "hybrid") -> str:
     ('"upload queue survives"', "release-1.7.md"),
     ("quarterly_numbers", "quarterly_numbers.txt"),
     ("quarterly numbers", "quarterly_numbers.txt"),
+    ("calendar grid", "widget.js"),
+    ("DatePickerWidget", "widget.js"),
 ])
 def test_exact_tokens_phrases_and_file_names_rank_first(library, query, expected):
     assert first(library, query) == expected

@@ -41,3 +41,17 @@ def test_fts_follows_inserts_updates_and_deletes(tmp_path):
     assert store.conn.execute("SELECT count(*) FROM documents_fts").fetchone()[0] == 0
     store.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('integrity-check')")
     store.close()
+
+
+def test_identifiers_are_split_for_the_keyword_index(tmp_path):
+    from librarian.engine.store import NewPassage, split_identifiers
+
+    assert split_identifiers("call parseConfig on the HTTPServer") == "parse Config HTTP Server"
+    assert split_identifiers("plain prose, nothing to split") == ""
+    store = Store(tmp_path / "index.sqlite3")
+    doc = store.upsert_document(path="/x/a.py", root_id=None, size=1, mtime_ns=1, content_hash="h", kind="code",
+                                title="a.py")
+    store.insert_passages(doc, [NewPassage(0, "a.py", "def loadUserProfile(): pass", 0, 27, {})])
+    hits = store.conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'user AND profile'")
+    assert hits.fetchone()[0] == 1
+    store.close()
