@@ -159,7 +159,7 @@ class Searcher:
         parsed = parse(query)
         store = self._store()
         timings: dict[str, float] = {}
-        candidates = max(CANDIDATES, k)
+        candidates = max(CANDIDATES, 2 * k)  # grouping: k documents need more than k passages
         lists: list[Ranked] = []
         keyword = dense = Ranked((), ())
         encoding = None
