@@ -23,6 +23,7 @@ system-deps:
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
 	fi
 
+# The app (a search prompt where there is no screen), on the demo library until you add a folder.
 run: system-deps $(STAMP)
 	$(VENV)/bin/librarian
 

@@ -131,3 +131,17 @@ def test_installed_entry_point_runs_with_the_data_dir_from_the_environment(tmp_p
     assert found.returncode == 0 and json.loads(found.stdout)[0]["path"].endswith("a.md")
     assert (tmp_path / "env-data" / "index.sqlite3").exists()
     assert oct((tmp_path / "env-data").stat().st_mode & 0o777) == "0o700"
+
+
+def test_the_app_starts_on_the_demo_library_when_no_folder_was_added(tmp_path, monkeypatch):
+    import librarian.desktop.app as app
+
+    seen = []
+    monkeypatch.setattr(app, "main", lambda argv: seen.append(argv) or 0)
+    data = str(tmp_path / "d")
+    assert main(["--data-dir", data, "gui", "--demo"]) == 0
+    from librarian.engine.library import Library
+
+    with Library.open(data) as lib:
+        assert lib.roots() == [str(demo_library_path().resolve())]
+    assert seen and seen[-1] == ["--data-dir", data]

@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     for _name, module in COMMANDS.items():
         module.add_parser(sub)  # type: ignore[attr-defined]
     gui = sub.add_parser("gui", help="start the desktop app", description="Start the desktop app.")
+    gui.add_argument("--demo", action="store_true",
+                     help="when no folder has been added yet, start with the bundled demo library")
     gui.set_defaults(run=_run_gui)
     return parser
 
@@ -53,6 +55,15 @@ def _run_gui(args: argparse.Namespace) -> int:
         from librarian.desktop.app import main as gui_main
     except ImportError as exc:
         raise LibrarianError(f"the desktop app is not available ({exc})") from exc
+    if getattr(args, "demo", True):  # `librarian` with no command behaves like `librarian gui --demo`
+        from .common import demo_library_path, open_library
+
+        try:
+            with open_library(args) as library:
+                if not library.roots():
+                    library.add_folder(demo_library_path())
+        except LibrarianError:
+            pass  # the app itself explains a missing model or an unusable index
     argv = []
     if args.data_dir:
         argv += ["--data-dir", args.data_dir]
