@@ -21,6 +21,8 @@ from pathlib import Path
 from ..errors import ExtractionError
 from .base import Extracted, Locator, Segment
 
+HEADING_SEPARATOR = " › "
+
 MAX_CHARS = 5_000_000
 # Worst case is 4 bytes per character (UTF-8 astral, UTF-32); reading more than this is wasted work.
 MAX_TEXT_BYTES = MAX_CHARS * 4
@@ -67,6 +69,36 @@ def display_name(path: Path) -> str:
 
 def fallback_title(path: Path) -> str:
     return os.fsencode(path.stem or path.name).decode("utf-8", "replace")
+
+
+class HeadingSections:
+    """Text gathered under the path of open headings, as DOCX and ODT bodies are read: a heading
+    closes the section before it and those of its level or deeper; the section's locator is the
+    heading path ("Intro › Setup")."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+        self.stack: list[tuple[int, str]] = []  # (level, heading) of open sections
+        self.parts: list[str] = []
+        self.first_heading: str | None = None
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+    def heading(self, level: int, text: str, *, body: str | None = None) -> None:
+        """Open a section; its text starts with ``body`` (default: the heading itself)."""
+        self.first_heading = self.first_heading or text
+        self.flush()
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, text[:300]))  # a label, not a paragraph
+        self.parts.append(text if body is None else body)
+
+    def flush(self) -> None:
+        if self.parts:
+            path = HEADING_SEPARATOR.join(h for _, h in self.stack) or None
+            self.collector.add("\n".join(self.parts), Locator(heading=path))
+            self.parts.clear()
 
 
 class Collector:

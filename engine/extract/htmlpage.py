@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._common import MAX_TEXT_BYTES, Collector, decode_text
+from ._common import HEADING_SEPARATOR, MAX_TEXT_BYTES, Collector, decode_text
 from .base import Extracted, Locator
 
-SEP = " › "
+SEP = HEADING_SEPARATOR
 # Not content: scripts, styles, navigation chrome, embedded media.
 DROP = frozenset(
     {"script", "style", "nav", "noscript", "template", "svg", "math", "canvas", "iframe", "object",

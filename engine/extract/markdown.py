@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._common import Collector, clean, read_text_file
+from ._common import HEADING_SEPARATOR, Collector, clean, read_text_file
 from .base import Extracted, Locator
 
-SEP = " › "
+SEP = HEADING_SEPARATOR
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExtractionError
-from ._common import Collector
+from ._common import Collector, HeadingSections
 from ._zipcheck import open_zip, read_member
-from .base import Extracted, Locator
+from .base import Extracted
 
-SEP = " › "
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
@@ -93,15 +92,7 @@ def extract_odt(path: Path) -> Extracted:
 
     body = root.find(f"{OFFICE}body/{OFFICE}text")
     collector = Collector()
-    stack: list[tuple[int, str]] = []
-    parts: list[str] = []
-    first_heading: str | None = None
-
-    def flush() -> None:
-        if parts:
-            collector.add("\n".join(parts), Locator(heading=SEP.join(h for _, h in stack) or None))
-            parts.clear()
-
+    sections = HeadingSections(collector)
     todo = list(reversed(list(body))) if body is not None else []
     while todo and not collector.full:
         el = todo.pop()
@@ -113,17 +104,12 @@ def extract_odt(path: Path) -> Extracted:
             raw_level = el.get(TEXT + "outline-level") or "1"
             level = int(raw_level) if raw_level.isdigit() else 1
             if text:
-                first_heading = first_heading or text
-                flush()
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, text[:300]))  # a label, not a paragraph
-                parts.append(text)
+                sections.heading(level, text)
         elif tag == TEXT + "p":
-            parts.append(inline_text(el))
+            sections.add(inline_text(el))
         elif tag == TABLE + "table":
-            parts.append(_table_text(el))
+            sections.add(_table_text(el))
         else:  # lists, list items, sections, frames: containers, read their children in order
             todo.extend(reversed(list(el)))
-    flush()
-    return collector.result(meta_title or first_heading, "odt", path)
+    sections.flush()
+    return collector.result(meta_title or sections.first_heading, "odt", path)

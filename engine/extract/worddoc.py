@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExtractionError
-from ._common import Collector
+from ._common import Collector, HeadingSections
 from ._zipcheck import open_zip
-from .base import Extracted, Locator
+from .base import Extracted
 
-SEP = " › "
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _HEADING_NAME = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
@@ -148,36 +147,23 @@ def extract_docx(path: Path) -> Extracted:
             core_title = None
 
         collector = Collector()
-        heading_stack: list[tuple[int, str]] = []
-        parts: list[str] = []
-        first_heading: str | None = None
-
-        def flush() -> None:
-            if parts:
-                heading = SEP.join(h for _, h in heading_stack) or None
-                collector.add("\n".join(parts), Locator(heading=heading))
-                parts.clear()
-
+        sections = HeadingSections(collector)
         for kind, el in _blocks(body):
             if collector.full:
                 break
             if kind == "tbl":
-                parts.append(_table_text(el))
+                sections.add(_table_text(el))
                 continue
             text = _paragraph_text(el)
             style = el.find(f"{W}pPr/{W}pStyle")
             level = styles.level(style.get(W + "val") if style is not None else None)
             if level is not None and text.strip():
-                heading = " ".join(text.split())
-                first_heading = first_heading or heading
-                flush()
-                while heading_stack and heading_stack[-1][0] >= level:
-                    heading_stack.pop()
-                heading_stack.append((level, heading[:300]))  # a label, not a paragraph
-            parts.append(text)
-        flush()
+                sections.heading(level, " ".join(text.split()), body=text)
+            else:
+                sections.add(text)
+        sections.flush()
         if not collector.segments and not collector.full:
             # Content in structures we do not walk (exotic wrappers): better all words than none.
             words = " ".join(t.text or "" for t in body.iter(W + "t"))
             collector.add(words)
-    return collector.result(core_title or first_heading, "docx", path)
+    return collector.result(core_title or sections.first_heading, "docx", path)
