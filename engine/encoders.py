@@ -128,8 +128,23 @@ class OnnxEncoder(Encoder):
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
 
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """As `Encoder.embed`, but each text is tokenized once: the lengths that order the batches
+        come from the same encodings the model then reads."""
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
         encodings = self.tokenizer.encode_batch(list(texts))
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        out = np.empty((len(texts), self.dims), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            idx = order[start:start + batch_size]
+            out[idx] = self._run([encodings[i] for i in idx])
+        return out
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(self.tokenizer.encode_batch(list(texts)))
+
+    def _run(self, encodings: list) -> np.ndarray:
         width = max((len(e.ids) for e in encodings), default=1) or 1
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -176,6 +191,9 @@ class LazyEncoder(Encoder):
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self.loaded.embed_batch(texts)
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        return self.loaded.embed(texts, batch_size=batch_size)
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         return self.loaded.token_lengths(texts)
