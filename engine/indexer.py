@@ -357,7 +357,7 @@ class Indexer:
             meter.files_failed += 1
             return
         text, chunks = chunk(extracted, self.offsets, target=PASSAGE_TARGET_PIECES)
-        passages = _passages(extracted, text, chunks)
+        passages = passage_records(extracted, text, chunks)
 
         def write(s: Store) -> None:
             dropped = s.delete_passages_of(row.id) if row is not None else []
@@ -390,7 +390,7 @@ class Indexer:
         for record_id, title, text in records:
             extracted = Extracted(title=title, segments=[Segment(text)] if text.strip() else [], kind=kind)
             body, chunks = chunk(extracted, self.offsets, target=PASSAGE_TARGET_PIECES)
-            passages = _passages(extracted, body, chunks)
+            passages = passage_records(extracted, body, chunks)
             digest = record_hash(title, text)
 
             def write(s: Store, record_id=record_id, passages=passages, digest=digest, body=body, title=title) -> None:
@@ -408,7 +408,8 @@ class Indexer:
         return total
 
 
-def _passages(extracted: Extracted, text: str, chunks) -> list[NewPassage]:
+def passage_records(extracted: Extracted, text: str, chunks) -> list[NewPassage]:
+    """The passages the index stores for these chunks: title › heading, body span and locator."""
     out = []
     for c in chunks:
         heading = c.locator.heading

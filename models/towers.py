@@ -1,0 +1,356 @@
+"""``python -m librarian.models.towers``: build, prove and (only if they win) ship Librarian's own towers.
+
+One command, CPU only, from nothing but package registries (see ``models/README.md``, "Distilled towers"):
+
+1. training passages from Debian documentation packages (``corpus.py``);
+2. questions (inverse cloze, headings, spans) and BM25 hard negatives (``training_data.py``);
+3. distillation of a 3-layer passage tower into all-MiniLM-L6-v2's space (``distill.py``);
+4. optimum export → ORT fusion → per-channel 7-bit int8 (the engine's AVX2-safe recipe) → fidelity gate;
+5. the candidate folder: ``question.onnx`` (the shipped 6-layer int8 tower) + ``passage.onnx`` (the student),
+   sharing one copy of the word-embedding table (``word_embeddings.bin``, ONNX external data);
+6. passage and query speed, interleaved in one run, as ratios to MiniLM-L6 int8;
+7. ``librarian eval`` on every dev collection (BM25, dense, hybrid) for the baseline and the candidate
+   (and, with ``--references``, MiniLM-L6 fp32 and the mpnet teacher);
+8. the acceptance rule of the issue, applied to the numbers; a report (``report.md``, ``report.json``);
+   ``--ship`` replaces ``models/shipped`` only when the candidate passes.
+
+Every stage writes to ``--work`` and is skipped on a re-run when its output exists (``--fresh`` redoes all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL_ROOT = Path(os.environ.get("LIBRARIAN_EVAL_ROOT", "/work/shared/eval"))
+QUESTION_FILE, PASSAGE_FILE, SHARED_FILE = "question.onnx", "passage.onnx", "word_embeddings.bin"
+MAX_MODEL_MB = 40.0
+# The issue's acceptance rule, on the dev-set mean of dense nDCG@10, int8, same run.
+MAX_NDCG_LOSS_IF_FAST = 0.005
+MIN_SPEEDUP = 1.8
+MIN_NDCG_GAIN_AT_EQUAL_SPEED = 0.02
+
+
+def log(msg: str) -> None:
+    print(f"[towers {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def share_word_embeddings(question: Path, passage: Path, out_dir: Path) -> dict:
+    """Write both towers to ``out_dir`` with their (identical) int8 word-embedding table stored once.
+
+    The student's table is frozen during training, so after quantisation both graphs hold the same bytes;
+    this is checked, never assumed. ONNX external data keeps each file a valid model that onnxruntime
+    loads by path (the table is resolved relative to the model file).
+    """
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    models = {QUESTION_FILE: onnx.load(str(question)), PASSAGE_FILE: onnx.load(str(passage))}
+
+    def table(model):
+        biggest = max(model.graph.initializer, key=lambda t: int(np.prod(t.dims)) if t.dims else 0)
+        return biggest
+
+    tables = {name: table(m) for name, m in models.items()}
+    arrays = {name: numpy_helper.to_array(t) for name, t in tables.items()}
+    q, p = arrays[QUESTION_FILE], arrays[PASSAGE_FILE]
+    if q.shape != p.shape or q.dtype != p.dtype or not np.array_equal(q, p):
+        raise RuntimeError("the towers' word-embedding tables differ; they cannot share one file")
+    scales = {name: _scale_of(m, tables[name].name) for name, m in models.items()}
+    if not all(np.array_equal(scales[QUESTION_FILE][i], scales[PASSAGE_FILE][i]) for i in range(2)):
+        raise RuntimeError("the towers' word-embedding quantisation parameters differ")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw = np.ascontiguousarray(q).tobytes()
+    (out_dir / SHARED_FILE).write_bytes(raw)
+    for name, model in models.items():
+        tensor = tables[name]
+        tensor.ClearField("raw_data")
+        for field in ("int32_data", "int64_data", "float_data"):
+            tensor.ClearField(field)
+        del tensor.external_data[:]
+        for key, value in (("location", SHARED_FILE), ("offset", "0"), ("length", str(len(raw)))):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        onnx.save(model, str(out_dir / name))
+    return {"table": list(q.shape), "dtype": str(q.dtype), "bytes": len(raw)}
+
+
+def _scale_of(model, table_name: str):
+    """(scale, zero point) arrays of a quantised table: the initializers named after it."""
+    from onnx import numpy_helper
+
+    base = table_name.removesuffix("_quantized")
+    found = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    return found.get(f"{base}_scale"), found.get(f"{base}_zero_point")
+
+
+def folder_size_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
+
+
+def evaluate_model(model_dir: Path, collections: list[Path]) -> list[dict]:
+    from librarian.engine.encoders import load_model
+    from librarian.engine.evaluation import evaluate
+
+    threads = int(os.environ.get("LIBRARIAN_EVAL_THREADS", "2"))
+    model = load_model(model_dir, passage_threads=threads, question_threads=1)
+    rows = []
+    for folder in collections:
+        rows.extend(evaluate(folder, modes=["keyword", "dense", "hybrid"], model=model))
+    return rows
+
+
+def cached_evaluation(model_dir: Path, collections: list[Path]) -> list[dict]:
+    """References do not change between runs: their results are kept beside their folder."""
+    cache = model_dir / "evaluation.json"
+    key = [c.name for c in collections]
+    if cache.exists():
+        saved = json.loads(cache.read_text())
+        if saved.get("collections") == key:
+            return saved["rows"]
+    rows = evaluate_model(model_dir, collections)
+    cache.write_text(json.dumps({"collections": key, "rows": rows}, indent=1))
+    return rows
+
+
+def mean_of(rows: list[dict], mode: str, metric: str = "ndcg@10") -> float:
+    return round(statistics.fmean(r[metric] for r in rows if r["mode"] == mode), 4)
+
+
+def decide(baseline: list[dict], candidate: list[dict], speedup: float, size_mb: float) -> tuple[bool, str]:
+    base, cand = mean_of(baseline, "dense"), mean_of(candidate, "dense")
+    delta = round(cand - base, 4)
+    if size_mb > MAX_MODEL_MB:
+        return False, f"model files {size_mb:.1f} MB > {MAX_MODEL_MB} MB"
+    if delta >= -MAX_NDCG_LOSS_IF_FAST and speedup >= MIN_SPEEDUP:
+        return True, f"dense nDCG@10 {cand:.4f} vs {base:.4f} ({delta:+.4f} >= -{MAX_NDCG_LOSS_IF_FAST}) at {speedup:.2f}x"
+    if delta >= MIN_NDCG_GAIN_AT_EQUAL_SPEED and speedup >= 1.0:
+        return True, f"dense nDCG@10 {delta:+.4f} at {speedup:.2f}x"
+    short = []
+    if delta < -MAX_NDCG_LOSS_IF_FAST:
+        short.append(f"dense nDCG@10 {cand:.4f} vs {base:.4f}: {delta:+.4f}, "
+                     f"{-MAX_NDCG_LOSS_IF_FAST - delta:.4f} short of the -{MAX_NDCG_LOSS_IF_FAST} allowed")
+    if speedup < MIN_SPEEDUP:
+        short.append(f"passage encoding {speedup:.2f}x < {MIN_SPEEDUP}x")
+    return False, "; ".join(short)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m librarian.models.towers", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", type=Path, default=REPO / "models" / "_work" / "towers")
+    ap.add_argument("--cache", type=Path, default=REPO / "models" / "cache", help="downloaded .deb packages")
+    ap.add_argument("--baseline", type=Path, default=REPO / "models" / "shipped",
+                    help="the MiniLM-L6 int8 folder (its model.onnx becomes the question tower)")
+    ap.add_argument("--eval-root", type=Path, default=EVAL_ROOT)
+    ap.add_argument("--per-source", type=int, default=8000, help="training passages per documentation package")
+    ap.add_argument("--train-minutes", type=float, default=100.0, help="training time budget")
+    ap.add_argument("--max-steps", type=int, default=6000)
+    ap.add_argument("--references", action="store_true", help="also evaluate MiniLM-L6 fp32 and mpnet fp32")
+    ap.add_argument("--ship", action="store_true", help="replace models/shipped if the candidate passes")
+    ap.add_argument("--fresh", action="store_true", help="redo every stage")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    started = time.perf_counter()
+    work: Path = args.work
+    if args.fresh and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    report: dict = {"built": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), "stages": {}}
+
+    from . import corpus, distill, teachers, training_data
+
+    teacher = teachers.locate("all-MiniLM-L6-v2")
+    tokenizer = args.baseline / "tokenizer.json"
+
+    # 1-2. data
+    passages_file, examples_file = work / "passages.jsonl", work / "examples.jsonl"
+    t0 = time.perf_counter()
+    if not passages_file.exists():
+        counts = corpus.build(args.cache, passages_file, tokenizer, per_source=args.per_source)
+        (work / "passages.counts.json").write_text(json.dumps(counts, indent=1))
+    passages = corpus.read(passages_file)
+    counts = json.loads((work / "passages.counts.json").read_text())
+    if not examples_file.exists():
+        training_data.write(training_data.add_negatives(passages, training_data.make_questions(passages)),
+                            examples_file)
+    examples = training_data.read(examples_file)
+    kinds: dict[str, int] = {}
+    for ex in examples:
+        kinds[ex.kind] = kinds.get(ex.kind, 0) + 1
+    report["data"] = {"passages": len(passages), "per_source": counts, "questions": kinds,
+                      "without_negative": sum(ex.negative < 0 for ex in examples)}
+    report["stages"]["data_s"] = round(time.perf_counter() - t0, 1)
+    log(f"data: {len(passages)} passages from {len(counts)} packages, {len(examples)} questions {kinds}")
+
+    # 3. distillation (held-out validation: every 100th passage is never a question's positive or negative)
+    student_dir = work / "student"
+    t0 = time.perf_counter()
+    if not (student_dir / "training.json").exists():
+        held = set(range(0, len(passages), 100))
+        train_examples = [ex for ex in examples if ex.positive not in held and ex.negative not in held]
+        config = distill.TrainConfig(max_steps=args.max_steps, time_budget_s=args.train_minutes * 60)
+        distill.train(passages, train_examples, teacher.model_dir, tokenizer, student_dir, config,
+                      teacher_onnx=args.baseline / "model.onnx",
+                      validation=[training_data.passage_text(passages[i]) for i in sorted(held)], log=log)
+    training = json.loads((student_dir / "training.json").read_text())
+    report["training"] = {k: v for k, v in training.items() if k != "history"}
+    report["training"]["last"] = training["history"][-1] if training["history"] else None
+    report["stages"]["train_s"] = round(time.perf_counter() - t0, 1)
+
+    # 4. export + quantise + gate
+    from . import quantize as qz
+    from .export import export_fp32
+    from .fidelity import Gate, compare, encode_eval_set, load_eval_set
+
+    t0 = time.perf_counter()
+    fp32 = work / "student_fp32" / "model.onnx"
+    if not fp32.exists():
+        export_fp32(student_dir, fp32.parent)
+    fused = work / "student_opt" / "model.onnx"
+    if not fused.exists():
+        qz.optimize_bert(fp32, fused)
+    int8 = work / "student_int8" / "model.onnx"
+    if not int8.exists():
+        int8.parent.mkdir(parents=True, exist_ok=True)
+        qz.quantize(fused, int8, qz.VARIANTS["s8"])
+    audit = qz.audit(int8)
+    if audit.bad:
+        raise SystemExit(f"int8 student is not AVX2-safe: {audit.bad}")
+    data = load_eval_set(args.eval_root)
+    fidelity = compare(encode_eval_set(fp32, tokenizer, data), encode_eval_set(int8, tokenizer, data), data)
+    gate_failures = [f for f in Gate(0.99, 500, 0.0).failures(fidelity)]
+    report["fidelity"] = fidelity.as_dict()
+    report["stages"]["export_s"] = round(time.perf_counter() - t0, 1)
+    log(f"student int8 vs its fp32: mean cosine {fidelity.mean_cosine:.4f} (gate >= 0.99) {gate_failures or 'ok'}")
+    if gate_failures:
+        raise SystemExit(f"fidelity gate failed: {gate_failures}")
+
+    # 5. candidate folder
+    candidate = work / "candidate"
+    if candidate.exists():
+        shutil.rmtree(candidate)
+    shared = share_word_embeddings(args.baseline / "model.onnx", int8, candidate)
+    write_candidate_files(candidate, args.baseline, teacher, report, training, fidelity)
+    size_mb = folder_size_mb(candidate)
+    report["size_mb"] = round(size_mb, 1)
+    report["shared_embeddings"] = shared
+    log(f"candidate folder {candidate}: {size_mb:.1f} MB")
+
+    # 6. speed, interleaved, same run
+    from .speed import measure
+
+    t0 = time.perf_counter()
+    speed = measure({"MiniLM-L6 int8": args.baseline / "model.onnx", "passage tower int8": candidate / PASSAGE_FILE},
+                    tokenizer, data.all_passages(), data.all_queries(), lengths=(128, 256), rounds=5)
+    base_speed, cand_speed = speed["MiniLM-L6 int8"], speed["passage tower int8"]
+    speedup = round(statistics.fmean(cand_speed[k] / base_speed[k] for k in ("passages_per_s@128", "passages_per_s@256")), 2)
+    report["speed"] = {"measured": speed, "passage_speedup": speedup,
+                       "per_length": {k: round(cand_speed[k] / base_speed[k], 2) for k in base_speed if k.startswith("passages")}}
+    report["stages"]["speed_s"] = round(time.perf_counter() - t0, 1)
+    log(f"speed: {speed}; passage tower {speedup}x")
+
+    # 7. retrieval on the dev collections
+    t0 = time.perf_counter()
+    collections = sorted(p for p in args.eval_root.iterdir() if (p / "corpus.jsonl").exists())
+    evaluations = {"MiniLM-L6 int8 (shipped)": evaluate_model(args.baseline, collections),
+                   "our towers int8": evaluate_model(candidate, collections)}
+    if args.references:
+        from .references import reference_folders
+
+        for name, folder in reference_folders(work / "references", teacher).items():
+            evaluations[name] = cached_evaluation(folder, collections)
+    report["retrieval"] = evaluations
+    report["stages"]["eval_s"] = round(time.perf_counter() - t0, 1)
+
+    passed, why = decide(evaluations["MiniLM-L6 int8 (shipped)"], evaluations["our towers int8"], speedup, size_mb)
+    report["decision"] = {"ship": passed, "why": why}
+    report["stages"]["total_s"] = round(time.perf_counter() - started, 1)
+    (work / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    (work / "report.md").write_text(render_report(report), encoding="utf-8")
+    log(f"decision: {'SHIP' if passed else 'keep MiniLM-L6'}: {why}")
+    log(f"report: {work / 'report.md'}")
+    if passed and args.ship:
+        ship(candidate, REPO / "models" / "shipped")
+        log("models/shipped now holds the distilled towers")
+    return 0
+
+
+def write_candidate_files(folder: Path, baseline: Path, teacher, report: dict, training: dict, fidelity) -> None:
+    from . import manifest as mf
+
+    shutil.copyfile(baseline / "tokenizer.json", folder / "tokenizer.json")
+    for name in ("LICENSE", "NOTICE"):
+        if (baseline / name).exists():
+            shutil.copyfile(baseline / name, folder / name)
+    base = json.loads((baseline / "manifest.json").read_text())
+    manifest = {
+        "format": 1,
+        "name": "librarian-towers-L6q-L3p-int8",
+        "dims": base["dims"],
+        "tokenizer": "tokenizer.json",
+        "inputs": base["inputs"],
+        "towers": {"question": {**base["towers"]["question"], "file": QUESTION_FILE},
+                   "passage": {**base["towers"]["passage"], "file": PASSAGE_FILE}},
+        "shared_data": [SHARED_FILE],
+        "source": {"teacher": teacher.spec.teacher, "package": teacher.package,
+                   "question_tower": "the teacher, int8 (as shipped before)",
+                   "passage_tower": f"3 layers initialised from teacher layers {training['config']['layers']}, "
+                                    "distilled (cosine + KL on teacher scores + DPR NLL), word embeddings frozen",
+                   "data": report["data"], "training": {k: training[k] for k in ("steps", "questions_seen", "seconds")}},
+        "quantization": base.get("quantization", {}),
+        "fidelity": {"passage_tower_vs_its_fp32": fidelity.as_dict()},
+    }
+    manifest["sha256"] = {name: mf.sha256_file(folder / name)
+                          for name in (QUESTION_FILE, PASSAGE_FILE, SHARED_FILE, "tokenizer.json")}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
+def ship(candidate: Path, shipped: Path) -> None:
+    staging = shipped.with_name(".shipped-new")
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(candidate, staging)
+    old = shipped.with_name(".shipped-old")
+    if old.exists():
+        shutil.rmtree(old)
+    shipped.rename(old)
+    staging.rename(shipped)
+    shutil.rmtree(old)
+
+
+def render_report(report: dict) -> str:
+    lines = ["# Distilled towers: build report", "", f"built {report['built']}", ""]
+    lines.append(f"**Decision: {'ship' if report['decision']['ship'] else 'keep MiniLM-L6 int8'}** — "
+                 f"{report['decision']['why']}")
+    lines += ["", "## Retrieval (nDCG@10 / Recall@100)", "",
+              "| model | collection | BM25 | dense | hybrid |", "|---|---|---|---|---|"]
+    for name, rows in report["retrieval"].items():
+        by = {(r["collection"], r["mode"]): r for r in rows}
+        for coll in sorted({r["collection"] for r in rows}):
+            cells = [f"{by[(coll, m)]['ndcg@10']:.3f} / {by[(coll, m)]['recall@100']:.3f}"
+                     for m in ("keyword", "dense", "hybrid")]
+            lines.append(f"| {name} | {coll} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | **mean** | {mean_of(rows, 'keyword'):.3f} | {mean_of(rows, 'dense'):.3f} | "
+                     f"{mean_of(rows, 'hybrid'):.3f} |")
+    s = report["speed"]
+    lines += ["", "## Speed (same run, interleaved)", "", "```", json.dumps(s, indent=1), "```",
+              "", f"size of the candidate folder: {report['size_mb']} MB", "",
+              "## Data", "", "```", json.dumps(report["data"], indent=1), "```",
+              "", "## Training", "", "```", json.dumps(report["training"], indent=1), "```",
+              "", "## Stages (seconds)", "", "```", json.dumps(report["stages"], indent=1), "```", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Questions without annotators, and the hard negatives DPR showed matter most.
+
+From each training passage (see ``corpus.py``) at most one question is made, seeded:
+
+* **inverse cloze** (Lee et al. 2019, ORQA): one sentence of the passage is the question; the positive is
+  the passage *without* that sentence 90% of the time (kept 10%, so word overlap is not the only cue);
+* **heading → section**: the heading of a section asks for its first passage ("Configuring the
+  network interface" → the text under it), the way people type what they remember of a title;
+* **cropped span**: a short run of words from the passage (keyword-like queries).
+
+Hard negatives come from BM25 (SQLite FTS5, the same engine the app uses for keyword search) over the whole
+training corpus: a passage of *another* document that ranks high for the question. Passages of the
+question's own document are excluded, since they are often relevant too.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_WORD = re.compile(r"\w+", re.UNICODE)
+HEADING_MARK = " › "
+MAX_QUERY_TERMS = 8  # the rarest terms of a question: they carry BM25's ranking, and keep FTS5 fast
+COMMON_TERM_SHARE = 0.05  # terms in more passages than this are dropped (stop words)
+NEGATIVE_DEPTH = 20  # a negative is drawn from the top NEGATIVE_DEPTH BM25 hits of other documents
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    kind: str  # "ict" | "heading" | "span"
+    question: str
+    positive: int  # index into the passage list
+    positive_text: str  # the positive as the student sees it (ICT: may lack the question sentence)
+    negative: int  # index of a BM25 hard negative, -1 if none was found
+
+
+def passage_text(p: dict) -> str:
+    """What the encoder reads for a passage: the same "title\\nbody" the indexer embeds."""
+    return f"{p['title']}\n{p['body']}" if p["title"] else p["body"]
+
+
+def _sentences(body: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _SENTENCE.finditer(body):
+        words = len(_WORD.findall(m.group()))
+        if 5 <= words <= 40:
+            spans.append(m.span())
+    return spans
+
+
+def make_questions(passages: list[dict], *, seed: int = 2, share: float = 0.6) -> list[Example]:
+    """At most one question for a ``share`` of the passages (negatives are filled in later)."""
+    rng = random.Random(seed)
+    examples: list[Example] = []
+    first_of_section: set[int] = set()
+    seen_titles: set[str] = set()
+    for i, p in enumerate(passages):
+        if HEADING_MARK in p["title"] and p["title"] not in seen_titles:
+            first_of_section.add(i)
+        seen_titles.add(p["title"])
+    for i, p in enumerate(passages):
+        if rng.random() > share:
+            continue
+        body = p["body"]
+        roll = rng.random()
+        if i in first_of_section and roll < 0.2:
+            heading = p["title"].split(HEADING_MARK)[-1].strip()
+            if 2 <= len(_WORD.findall(heading)) <= 16:
+                examples.append(Example("heading", heading, i, passage_text(p), -1))
+                continue
+        if roll < 0.85:
+            spans = _sentences(body)
+            if len(spans) >= 3:
+                start, end = spans[rng.randrange(len(spans))]
+                question = " ".join(body[start:end].split())
+                rest = body if rng.random() < 0.1 else (body[:start] + body[end:])
+                shown = {**p, "body": " ".join(rest.split())}
+                examples.append(Example("ict", question, i, passage_text(shown), -1))
+                continue
+        words = body.split()
+        if len(words) >= 20:
+            n = rng.randint(3, 8)
+            start = rng.randrange(len(words) - n)
+            examples.append(Example("span", " ".join(words[start:start + n]), i, passage_text(p), -1))
+    return examples
+
+
+def _fts_query(text: str, document_frequency: dict[str, int], max_df: int) -> str:
+    terms = {w for w in _WORD.findall(text.lower()) if len(w) > 1}
+    known = sorted((document_frequency.get(t, 0), t) for t in terms)
+    chosen = [t for df, t in known if 0 < df <= max_df][:MAX_QUERY_TERMS]
+    return " OR ".join(f'"{t}"' for t in chosen)
+
+
+def add_negatives(passages: list[dict], examples: list[Example], *, seed: int = 3) -> list[Example]:
+    """Each example gets one BM25 negative from another document (or -1 when BM25 finds none)."""
+    rng = random.Random(seed)
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE p USING fts5(title, body, tokenize='unicode61')")
+    db.executemany("INSERT INTO p(rowid, title, body) VALUES (?, ?, ?)",
+                   ((i, p["title"], p["body"]) for i, p in enumerate(passages)))
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(p, 'row')")
+    document_frequency = dict(db.execute("SELECT term, doc FROM v"))
+    max_df = max(10, int(COMMON_TERM_SHARE * len(passages)))
+    out = []
+    for ex in examples:
+        query = _fts_query(ex.question, document_frequency, max_df)
+        hits: list[int] = []
+        if query:
+            rows = db.execute("SELECT rowid FROM p WHERE p MATCH ? ORDER BY bm25(p) LIMIT ?",
+                              (query, NEGATIVE_DEPTH * 3)).fetchall()
+            own_doc = passages[ex.positive]["doc"]
+            hits = [r[0] for r in rows if passages[r[0]]["doc"] != own_doc][:NEGATIVE_DEPTH]
+        negative = hits[rng.randrange(len(hits))] if hits else -1
+        out.append(Example(ex.kind, ex.question, ex.positive, ex.positive_text, negative))
+    db.close()
+    return out
+
+
+def write(examples: list[Example], path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for ex in examples:
+            fh.write(json.dumps({"kind": ex.kind, "question": ex.question, "positive": ex.positive,
+                                 "positive_text": ex.positive_text, "negative": ex.negative},
+                                ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def read(path: Path) -> list[Example]:
+    with open(path, encoding="utf-8") as fh:
+        return [Example(**json.loads(line)) for line in fh]
