@@ -172,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
 
     teacher = teachers.locate("all-MiniLM-L6-v2")
     tokenizer = args.baseline / "tokenizer.json"
+    if not (args.baseline / "model.onnx").is_file():
+        # After towers shipped, models/shipped holds question.onnx + passage.onnx: rebuild the baseline first.
+        raise SystemExit(f"{args.baseline} holds no MiniLM-L6 model.onnx: build one with "
+                         "`python -m librarian.models.export --out DIR` and pass --baseline DIR")
 
     # 1-2. data
     passages_file, examples_file = work / "passages.jsonl", work / "examples.jsonl"
