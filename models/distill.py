@@ -130,14 +130,14 @@ class OnnxTeacher:
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def __call__(self, ids, mask):
+        from .encode import mean_pool
+
         torch = _torch()
         feed = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
         if "token_type_ids" in self.inputs:
             feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
         (hidden,) = self.session.run(["last_hidden_state"], feed)
-        weights = feed["attention_mask"][:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
-        return torch.nn.functional.normalize(torch.from_numpy(pooled.astype(np.float32)), dim=-1)
+        return torch.from_numpy(mean_pool(hidden, feed["attention_mask"]))
 
 
 def choose_init_layers(teacher, batcher: Batcher, texts: list[str], candidates: list[tuple[int, ...]]) -> dict:
