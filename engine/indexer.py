@@ -35,6 +35,7 @@ from .chunk import PieceOffsets, chunk
 from .crawl import FoundFile, crawl, display_path
 from .encoders import Encoder, to_int8
 from .errors import ExtractionError
+from .extract._common import HEADING_SEPARATOR
 from .extract.base import Extracted, Segment
 from .results import IndexControl, Progress, UpdateReport
 from .store import DocumentRow, NewPassage, Store
@@ -163,7 +164,7 @@ class Embedder(threading.Thread):
                     after_id = 0
                     continue
             after_id = batch[-1][0]
-            texts = [f"{title}\n{body}" if title else body for _, title, body in batch]
+            texts = [embedding_text(title, body) for _, title, body in batch]
             vectors = to_int8(self.encoder.embed(texts, batch_size=32))
             ids = [pid for pid, _, _ in batch]
             with writer.lock, writer.store.transaction():
@@ -408,12 +409,17 @@ class Indexer:
         return total
 
 
+def embedding_text(title: str | None, body: str) -> str:
+    """What the passage tower reads for a passage: its title line (document › heading), then its body."""
+    return f"{title}\n{body}" if title else body
+
+
 def passage_records(extracted: Extracted, text: str, chunks) -> list[NewPassage]:
     """The passages the index stores for these chunks: title › heading, body span and locator."""
     out = []
     for c in chunks:
         heading = c.locator.heading
-        title = extracted.title if not heading or heading == extracted.title else f"{extracted.title} › {heading}"
+        title = extracted.title if not heading or heading == extracted.title else f"{extracted.title}{HEADING_SEPARATOR}{heading}"
         out.append(NewPassage(ordinal=c.ordinal, title=title, body=text[c.start:c.end], char_start=c.start,
                               char_end=c.end, locator=c.locator.to_dict()))
     return out

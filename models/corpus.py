@@ -24,6 +24,7 @@ from pathlib import Path
 
 from librarian.engine.chunk import chunk, tokenizer_offsets
 from librarian.engine.extract import extract
+from librarian.engine.extract._common import HEADING_SEPARATOR
 from librarian.engine.indexer import PASSAGE_TARGET_PIECES, passage_records
 
 
@@ -102,7 +103,7 @@ def _short_line_share(text: str) -> tuple[float, int]:
 
 def is_prose(title: str, body: str) -> bool:
     """Site chrome, indexes and listings are not what people search their documents for."""
-    if CHROME_HEADING.match(title.split(" › ")[-1].strip()):
+    if CHROME_HEADING.match(title.split(HEADING_SEPARATOR)[-1].strip()):
         return False
     if _letter_share(body) < MIN_LETTER_SHARE:
         return False

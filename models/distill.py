@@ -25,7 +25,7 @@ import math
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,6 @@ class TrainConfig:
     threads: int = 2
     seed: int = 7
     log_every: int = 25
-    extra: dict = field(default_factory=dict)
 
 
 def _torch():

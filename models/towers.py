@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"int8 student is not AVX2-safe: {audit.bad}")
     data = load_eval_set(args.eval_root)
     fidelity = compare(encode_eval_set(fp32, tokenizer, data), encode_eval_set(int8, tokenizer, data), data)
-    gate_failures = [f for f in Gate(0.99, 500, 0.0).failures(fidelity)]
+    gate_failures = Gate(0.99, 500, 0.0).failures(fidelity)
     report["fidelity"] = fidelity.as_dict()
     report["stages"]["export_s"] = round(time.perf_counter() - t0, 1)
     log(f"student int8 vs its fp32: mean cosine {fidelity.mean_cosine:.4f} (gate >= 0.99) {gate_failures or 'ok'}")

@@ -22,9 +22,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from librarian.engine.extract._common import HEADING_SEPARATOR
+from librarian.engine.indexer import embedding_text
+
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _WORD = re.compile(r"\w+", re.UNICODE)
-HEADING_MARK = " › "
 MAX_QUERY_TERMS = 8  # the rarest terms of a question: they carry BM25's ranking, and keep FTS5 fast
 COMMON_TERM_SHARE = 0.05  # terms in more passages than this are dropped (stop words)
 NEGATIVE_DEPTH = 20  # a negative is drawn from the top NEGATIVE_DEPTH BM25 hits of other documents
@@ -40,8 +42,8 @@ class Example:
 
 
 def passage_text(p: dict) -> str:
-    """What the encoder reads for a passage: the same "title\\nbody" the indexer embeds."""
-    return f"{p['title']}\n{p['body']}" if p["title"] else p["body"]
+    """What the encoder reads for a passage: exactly what the indexer embeds."""
+    return embedding_text(p["title"], p["body"])
 
 
 def _sentences(body: str) -> list[tuple[int, int]]:
@@ -60,7 +62,7 @@ def make_questions(passages: list[dict], *, seed: int = 2, share: float = 0.6) -
     first_of_section: set[int] = set()
     seen_titles: set[str] = set()
     for i, p in enumerate(passages):
-        if HEADING_MARK in p["title"] and p["title"] not in seen_titles:
+        if HEADING_SEPARATOR in p["title"] and p["title"] not in seen_titles:
             first_of_section.add(i)
         seen_titles.add(p["title"])
     for i, p in enumerate(passages):
@@ -69,7 +71,7 @@ def make_questions(passages: list[dict], *, seed: int = 2, share: float = 0.6) -
         body = p["body"]
         roll = rng.random()
         if i in first_of_section and roll < 0.2:
-            heading = p["title"].split(HEADING_MARK)[-1].strip()
+            heading = p["title"].split(HEADING_SEPARATOR)[-1].strip()
             if 2 <= len(_WORD.findall(heading)) <= 16:
                 examples.append(Example("heading", heading, i, passage_text(p), -1))
                 continue
