@@ -27,6 +27,7 @@ class Banner(QFrame):
         self.icon = QLabel()
         self.text = QLabel()
         self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)  # messages quote paths and model errors
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.button = QPushButton()
         self.button.setVisible(False)

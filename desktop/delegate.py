@@ -1,22 +1,28 @@
 """Paints one result row: kind icon, title and date, file name and folder, the snippet with the matched
 words in bold (two lines at most), then where in the file and why it matched. Colours come from the
-palette, so light and dark themes both work; sizes come from the font, so high-DPI works."""
+palette, so light and dark themes both work; sizes come from the font, so high-DPI works.
+
+Everything a row shows comes from the user's files and is shown as plain text: titles, names and the
+locator are drawn with ``drawText`` (never parsed), the snippet's HTML is built from escaped text
+(`highlighted_html`), and tooltips go through `PlainToolTipDelegate`."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
     QFont,
     QFontMetrics,
+    QHelpEvent,
     QIcon,
     QPainter,
     QPalette,
     QTextDocument,
 )
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
+from .formatting import plain_html
 from .icons import kind_icon
 from .results_model import Role
 
@@ -25,7 +31,27 @@ ICON = 32
 SNIPPET_LINES = 2
 
 
-class HitDelegate(QStyledItemDelegate):
+class PlainToolTipDelegate(QStyledItemDelegate):
+    """Shows an item's tooltip as plain text. Qt guesses whether a tooltip is HTML, so a file path
+    like ``/x/<a href=…>y</a>.md`` would be rendered; the model keeps the plain text, the view escapes."""
+
+    def tooltip_html(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        text = index.data(Qt.ItemDataRole.ToolTipRole)
+        return plain_html(str(text)) if text else ""
+
+    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView, option: QStyleOptionViewItem,
+                  index: QModelIndex | QPersistentModelIndex) -> bool:
+        if event is None or view is None or event.type() != QEvent.Type.ToolTip or not index.isValid():
+            return super().helpEvent(event, view, option, index)
+        tooltip = self.tooltip_html(index)
+        if tooltip:
+            QToolTip.showText(event.globalPos(), tooltip, view, view.visualRect(index))
+        else:
+            QToolTip.hideText()
+        return True
+
+
+class HitDelegate(PlainToolTipDelegate):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._icons: dict[str, QIcon] = {}

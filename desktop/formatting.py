@@ -6,6 +6,8 @@ import html
 import os
 from datetime import datetime
 
+from librarian.engine.paths import display_path
+
 MATCHED_TEXT = {
     "words": "matched your words",
     "meaning": "matched by meaning",
@@ -14,12 +16,14 @@ MATCHED_TEXT = {
 
 
 def file_name(path: str) -> str:
-    return os.path.basename(path.rstrip("/\\")) or path
+    """The shown name of an OS path (U+FFFD for bytes that are not UTF-8: Qt would drop them)."""
+    return display_path(os.path.basename(path.rstrip("/\\")) or path)
 
 
 def home_short(path: str, *, home: str | None = None) -> str:
-    """``path`` with the home folder written as ``~``."""
-    home = home if home is not None else os.path.expanduser("~")
+    """``path`` with the home folder written as ``~``, for showing (see `file_name`)."""
+    path = display_path(path)
+    home = display_path(home if home is not None else os.path.expanduser("~"))
     if home and home not in ("/", "") and (path == home or path.startswith(home + os.sep)):
         return "~" + path[len(home):]
     return path
@@ -63,6 +67,16 @@ def highlighted_html(text: str, spans: tuple[tuple[int, int], ...] | list, *, ta
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+def plain_html(text: str) -> str:
+    """``text`` as HTML that shows exactly as written, markup and all.
+
+    For the Qt widgets that guess whether a string is HTML (``Qt::mightBeRichText``) and have no
+    plain-text switch: tooltips and the static ``QMessageBox`` helpers. Titles, subjects and paths come
+    from the user's files, and a file is free to name itself ``<a href=…>verify here</a>``. The same
+    escaping as Qt's own ``convertFromPlainText``, with line breaks and runs of spaces kept."""
+    return f'<p style="white-space:pre-wrap">{html.escape(text)}</p>'
 
 
 def duration_text(seconds: float | None) -> str:

@@ -8,12 +8,15 @@ effect once saved (the preview says so).
 
 from __future__ import annotations
 
+import contextlib
+import html
 import os
+import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pathspec
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
@@ -52,23 +55,53 @@ def read_patterns(root: str) -> str:
 
 
 def write_patterns(root: str, text: str) -> Path:
-    path = Path(root) / IGNORE_FILE
+    """Save ``text`` as the folder's ``.librarianignore`` atomically, never writing through a link.
+
+    The folder may be shared with people who can plant files in it, so no name is predictable: the
+    new content goes to a private temporary file (``mkstemp``: O_CREAT|O_EXCL|O_NOFOLLOW, random
+    name, same folder), is flushed to disk, then renamed over the old file. If ``.librarianignore``
+    is itself a symlink, the rename replaces the link with a regular file and its target is left
+    untouched: the commit step of git's lock files (rename over the name, ``LOCK_NO_DEREF``), not
+    its write-through-the-link default. An empty text removes the file (or the link, not its target).
+    """
+    folder = Path(root)
+    path = folder / IGNORE_FILE
     if not text.strip():
-        if path.exists():
-            path.unlink()
+        path.unlink(missing_ok=True)
         return path
-    tmp = path.with_name(IGNORE_FILE + ".tmp")
-    tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
+    mode = _kept_mode(path)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=IGNORE_FILE + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
     return path
+
+
+def _kept_mode(path: Path) -> int:
+    """The permission bits the saved file gets: those of the regular file it replaces, else rw-r--r--
+    (``mkstemp`` makes its file owner-only, which would hide the patterns from other users)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return 0o644
+    return stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else 0o644
 
 
 def preview(root: str, patterns: str, *, limit: int = PREVIEW_LIMIT) -> PreviewResult:
     """What `crawl(root)` yields once ``patterns`` are applied too (runs on the thread pool)."""
-    from librarian.engine.crawl import crawl
+    from librarian.engine.crawl import crawl, ignore_spec
 
     try:
-        spec = pathspec.GitIgnoreSpec.from_lines(patterns.splitlines())
+        spec = ignore_spec(patterns.splitlines())  # bounded-time matching, as the crawl uses
     except Exception as exc:
         return PreviewResult(0, 0, 0, (), error=f"pattern error: {exc}")
     base = Path(root)
@@ -117,8 +150,10 @@ class IgnoreEditor(QDialog):
         self._request = 0
         self.setWindowTitle(f"Exclusions — {Path(root).name or root}")
         self.resize(620, 520)
-        intro = QLabel(f"Files in <b>{root}</b> that match these patterns are not indexed. "
-                       "Hidden files and files listed in .gitignore are already left out.")
+        # Rich text on purpose (the bold folder); the folder name is escaped, as it may hold markup.
+        self.intro = intro = QLabel(f"Files in <b>{html.escape(root)}</b> that match these patterns are not "
+                                    "indexed. Hidden files and files listed in .gitignore are already left out.")
+        intro.setTextFormat(Qt.TextFormat.RichText)
         intro.setWordWrap(True)
         self.editor = QPlainTextEdit()
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from librarian.engine.paths import display_path, key_path, path_key
 from librarian.engine.results import Progress, Status
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .delegate import PlainToolTipDelegate
 from .formatting import count_text, home_short
 from .progress import progress_text
 
@@ -53,8 +55,8 @@ def summary_text(status: Status) -> str:
 
 class LibraryDialog(QDialog):
     add_requested = Signal(str)
-    remove_requested = Signal(str)
-    exclusions_requested = Signal(str)
+    remove_requested = Signal(object)  # roots are OS paths: a Qt string drops bytes that are not UTF-8
+    exclusions_requested = Signal(object)
     update_requested = Signal()
     problems_requested = Signal()
 
@@ -65,12 +67,15 @@ class LibraryDialog(QDialog):
         self.snapshot: LibrarySnapshot | None = None
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)  # quotes the model's name
         self.roots = QListWidget()
+        self.roots.setItemDelegate(PlainToolTipDelegate(self.roots))  # tooltips hold folder paths
         self.roots.setAlternatingRowColors(True)
         self.roots.setWordWrap(True)
         self.roots.currentRowChanged.connect(self._selection_changed)
         self.progress = QLabel()
         self.progress.setWordWrap(True)
+        self.progress.setTextFormat(Qt.TextFormat.PlainText)
 
         self.add_button = QPushButton("Add folder…")
         self.remove_button = QPushButton("Remove")
@@ -113,8 +118,8 @@ class LibraryDialog(QDialog):
         for root in snapshot.status.roots:
             missing = root in snapshot.missing
             item = QListWidgetItem(f"{home_short(root)}\n{root_state(root, snapshot)}")
-            item.setToolTip(root)
-            item.setData(Qt.ItemDataRole.UserRole, root)
+            item.setToolTip(display_path(root))
+            item.setData(Qt.ItemDataRole.UserRole, path_key(root))  # text Qt keeps whole (see engine.paths)
             item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning if missing
                                             else QStyle.StandardPixmap.SP_DirIcon))
             self.roots.addItem(item)
@@ -135,7 +140,7 @@ class LibraryDialog(QDialog):
 
     def current_root(self) -> str | None:
         item = self.roots.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return key_path(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
 
     @Slot(int)
     def _selection_changed(self, row: int) -> None:

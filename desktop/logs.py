@@ -20,7 +20,9 @@ def setup_logging(log_dir: Path, *, verbose: bool = False) -> tuple[Path, loggin
     caller can remove it again)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / LOG_NAME
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    # backslashreplace: a message quoting a file name that is not UTF-8 is written, not lost.
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8",
+                                                   errors="backslashreplace")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)

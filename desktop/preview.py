@@ -1,6 +1,10 @@
 """The preview pane: the best passage of the selected result in its surrounding text, highlighted and
 scrolled into view, with where it is (page, heading, line) and buttons to open, reveal or copy the path.
-The text is read on the thread pool (`Library.passage_context`); a newer selection drops older loads."""
+The text is read on the thread pool (`Library.passage_context`); a newer selection drops older loads.
+
+Titles, headings, paths and text all come from the user's files, so none of it is ever rendered as
+markup: the labels are plain text, the snippet's HTML is built from escaped text, the passage is set
+with ``setPlainText``, and no link opens."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .formatting import file_name, folder_of, highlighted_html
+from .formatting import file_name, folder_of, highlighted_html, plain_html
 from .tasks import Tasks
 
 
@@ -35,9 +39,10 @@ def locator_text(locator) -> str:
 
 
 class PreviewPane(QWidget):
-    open_requested = Signal(str)
-    reveal_requested = Signal(str)
-    copy_requested = Signal(str)
+    # OS paths: object, not str, because Qt strings drop the bytes of a name that is not UTF-8.
+    open_requested = Signal(object)
+    reveal_requested = Signal(object)
+    copy_requested = Signal(object)
     loaded = Signal(object)  # PassageContext shown (tests wait on this)
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
@@ -66,6 +71,10 @@ class PreviewPane(QWidget):
         self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.path.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for label in (self.title, self.path, self.where):
+            # A QLabel guesses rich text by default: a Subject "<h1 …><a href=…>" would render.
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setOpenExternalLinks(False)
 
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Open the file (Enter)")
@@ -85,6 +94,7 @@ class PreviewPane(QWidget):
 
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
+        self.text.setOpenExternalLinks(False)
         self.text.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -112,12 +122,13 @@ class PreviewPane(QWidget):
             self.title.setText("")
             self.path.setText("")
             self.where.setText("")
+            self.path.setToolTip("")
             self.text.setHtml("")
             self.text.setPlaceholderText("Select a result to see where it matched.")
             return
         self.title.setText(hit.title or file_name(hit.path))
         self.path.setText(f"{file_name(hit.path)}  —  {folder_of(hit.path)}")
-        self.path.setToolTip(hit.path)
+        self.path.setToolTip(plain_html(hit.display_path))
         self.where.setText(locator_text(hit.locator))
         # The snippet at once; the passage in its context when the pool has read it.
         self.text.setHtml(f"<p>{highlighted_html(hit.snippet, hit.highlights)}</p>")

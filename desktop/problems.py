@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .delegate import PlainToolTipDelegate
 from .formatting import count_text, file_name, folder_of
 
 
@@ -56,14 +57,14 @@ class ProblemsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (file_name(failure.path), folder_of(failure.path), failure.reason)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{failure.path}\n{failure.reason}"
+            return f"{failure.display_path}\n{failure.reason}"
         if role == Qt.ItemDataRole.UserRole:
             return failure.path
         return None
 
 
 class ProblemsDialog(QDialog):
-    reveal_requested = Signal(str)
+    reveal_requested = Signal(object)  # an OS path: a Qt string would drop the bytes that are not UTF-8
     copy_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -73,8 +74,10 @@ class ProblemsDialog(QDialog):
         self.model = ProblemsModel(self)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.table = QTableView()
         self.table.setModel(self.model)
+        self.table.setItemDelegate(PlainToolTipDelegate(self.table))  # tooltips hold paths and reasons
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
@@ -119,6 +122,6 @@ class ProblemsDialog(QDialog):
 
     @Slot()
     def _copy(self) -> None:
-        lines = [f"{self.model.failure(r).path}\t{self.model.failure(r).reason}"  # type: ignore[union-attr]
+        lines = [f"{self.model.failure(r).display_path}\t{self.model.failure(r).reason}"  # type: ignore[union-attr]
                  for r in range(self.model.rowCount())]
         self.copy_requested.emit("\n".join(lines))

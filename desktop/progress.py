@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from librarian.engine.results import Progress
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from .formatting import count_text, duration_text
@@ -46,6 +46,7 @@ class IndexingStatus(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = QLabel("")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # "Adding <folder>…" quotes a path
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
         self.bar.setMaximumWidth(160)

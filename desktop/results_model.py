@@ -87,7 +87,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return hit.title or file_name(hit.path)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return hit.path
+            return hit.display_path  # Qt drops what is not UTF-8; open hit.path itself
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
             return f"{file_name(hit.path)} in {folder_of(hit.path)}. {hit.snippet}"
         if role == Role.HIT:

@@ -74,6 +74,7 @@ class ResultsView(QStackedWidget):
         self.message = QLabel()
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # quotes the query back
         self.message.setMargin(24)
         self.message.setEnabled(False)
         self.addWidget(self.message)

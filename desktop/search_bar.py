@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from librarian.engine.paths import display_path, key_path, path_key
 from librarian.engine.results import SearchFilters
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -105,7 +106,7 @@ class SearchBar(QWidget):
 
     def filters(self, *, now: float | None = None) -> SearchFilters | None:
         kind = self.kind.currentData() or ""
-        folder = self.folder.currentData() or None
+        folder = key_path(self.folder.currentData()) if self.folder.currentData() else None
         seconds = self.date.currentData()
         after = ((now or time.time()) - seconds) if seconds else None
         if not kind and not folder and after is None:
@@ -118,7 +119,7 @@ class SearchBar(QWidget):
         self.folder.clear()
         self.folder.addItem("All folders", "")
         for root in roots:
-            self.folder.addItem(root, root)
+            self.folder.addItem(display_path(root), path_key(root))  # the key: text Qt keeps whole
         index = self.folder.findData(current)
         self.folder.setCurrentIndex(index if index >= 0 else 0)
         self.folder.blockSignals(False)

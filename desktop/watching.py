@@ -26,6 +26,10 @@ class _UpdateRelay:
         self._library = library
         self._signal = signal
 
+    @property
+    def data_dir(self):
+        return self._library.data_dir  # the watcher ignores events from the index's own folder
+
     def roots(self) -> list[str]:
         return self._library.roots()
 

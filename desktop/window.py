@@ -7,6 +7,7 @@ thread pool, writes to the indexing thread, and their results come back by signa
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from .banner import Banner
 from .context import AppContext
 from .empty_state import EmptyState
-from .formatting import count_text, home_short
+from .formatting import count_text, home_short, plain_html
 from .icons import app_icon
 from .ignore_editor import IgnoreEditor
 from .indexing import IndexingController, Job
@@ -112,7 +113,7 @@ class MainWindow(QMainWindow):
         self.preview = PreviewPane(self.tasks)
         self.preview.open_requested.connect(self._open_path)
         self.preview.reveal_requested.connect(self._reveal_path)
-        self.preview.copy_requested.connect(self.context.actions.copy)
+        self.preview.copy_requested.connect(self.context.actions.copy_path)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.left)
         self.splitter.addWidget(self.preview)
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         self.error_page = QLabel()
         self.error_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.error_page.setWordWrap(True)
+        self.error_page.setTextFormat(Qt.TextFormat.RichText)  # our own markup; the message is escaped
         self.error_page.setMargin(32)
         self.error_page.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.pages = QStackedWidget()
@@ -153,6 +155,7 @@ class MainWindow(QMainWindow):
         self.bar.box.navigate.connect(self.results.navigate)
         self.bar.box.activated.connect(self._activate)
         self.result_label = QLabel()
+        self.result_label.setTextFormat(Qt.TextFormat.PlainText)
         self.indexing_status = IndexingStatus()
         self.problems_button = QToolButton()
         self.problems_button.setAutoRaise(True)
@@ -227,7 +230,8 @@ class MainWindow(QMainWindow):
 
     def _show_fatal(self, message: str) -> None:
         self.last_error = message
-        self.error_page.setText(f"<h3>Librarian cannot open your library</h3><p>{message}</p>"
+        # The message quotes paths and third-party errors: escaped, so it never renders as markup.
+        self.error_page.setText(f"<h3>Librarian cannot open your library</h3><p>{html.escape(message)}</p>"
                                 "<p>Reinstalling Librarian restores the model; your index is not touched.</p>")
         self._show_page(PAGE_ERROR)
         self.bar.setEnabled(False)
@@ -414,7 +418,8 @@ class MainWindow(QMainWindow):
             return
         answer = QMessageBox.question(
             self, "Remove folder",
-            f"Stop searching {path}?\n\nIts documents are removed from the index. Your files are not touched.")
+            plain_html(f"Stop searching {home_short(path)}?\n\nIts documents are removed from the index. "
+                       "Your files are not touched."))
         if answer == QMessageBox.StandardButton.Yes:
             self.indexing.forget(path)
 
@@ -428,8 +433,8 @@ class MainWindow(QMainWindow):
             names = "\n".join(home_short(p) for p in sorted(missing))
             answer = QMessageBox.question(
                 self, "Update with a folder missing",
-                f"These library folders are missing:\n{names}\n\nUpdating now removes their documents from the "
-                "index (they are read again when the folders come back). Update anyway?")
+                plain_html(f"These library folders are missing:\n{names}\n\nUpdating now removes their documents "
+                           "from the index (they are read again when the folders come back). Update anyway?"))
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.indexing.request_update()
@@ -536,7 +541,8 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About Librarian",
                           "<h3>Librarian</h3><p>Searches your own documents by meaning and by words, "
                           "entirely on this computer.</p>"
-                          + (f"<p>Log file: {self.context.log_path}</p>" if self.context.log_path else ""))
+                          + (f"<p>Log file: {html.escape(self.context.log_path)}</p>"
+                             if self.context.log_path else ""))
 
     # -- drag and drop ---------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -5,35 +5,42 @@ Rules, shared by `crawl` (a full walk) and `is_excluded` (one path, for the file
 - hidden files and folders (name starts with ".", or the Windows hidden attribute) are skipped;
 - ``.gitignore`` and ``.librarianignore`` in any folder apply, in gitignore syntax, to that
   folder's subtree; deeper files refine outer ones (``!pattern`` re-includes), but as in git
-  nothing inside an excluded folder can be re-included;
+  nothing inside an excluded folder can be re-included; matching takes bounded time whatever the
+  rule (`ignore_spec`), and a bracket expression never matches "/", as in git;
 - files whose ``kind_for`` is None are skipped silently: they are not documents we read;
 - files over ``max_file_bytes`` are reported through ``on_problem`` and not yielded;
 - symlinks are followed only while they stay inside the root, and a folder reached twice (a link
   back to an ancestor, two links to one folder) is walked once; broken links are skipped;
-- FIFOs, sockets and devices are skipped: reading a FIFO would block the extractor forever;
-- unreadable folders are reported ("permission denied") and the walk goes on; a file that
-  vanishes mid-walk is skipped.
+- FIFOs, sockets and devices are skipped: reading a FIFO would block the extractor forever (and
+  since one can be swapped in after the walk, every read opens with `userfiles.open_user_file`);
+- folders that cannot be listed (permission denied, an I/O error, a path over PATH_MAX) and entries
+  that cannot be stat'ed are reported and the walk goes on: the indexer keeps what it had indexed
+  under them. A file or folder that vanishes mid-walk is skipped: vanished is gone;
+- ``skip_dirs`` (the data dir, when it lies inside a root) are never entered.
 
 Entries are visited in sorted name order so two walks of an unchanged tree agree.
 
 File names that are not valid UTF-8 (possible on Linux) arrive as str with surrogate escapes
-(PEP 383). They work as paths, but cannot be encoded as UTF-8: anything that shows or stores a
-path as text (SQLite, JSON, the GUI) should use `display_path`, i.e.
-``os.fsencode(p).decode("utf-8", "replace")``, and keep the original Path to open the file.
+(PEP 383). They work as paths, but cannot be encoded as UTF-8: store them with `path_key`, show them
+with `display_path`, and keep the original Path to open the file (see `paths`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import pathspec
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from .extract import kind_for
+from .paths import display_path, key_path, path_key  # noqa: F401  (re-exported: callers know them from here)
 
 IGNORE_FILES = (".gitignore", ".librarianignore")
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -51,11 +58,6 @@ class FoundFile:
     kind: str
 
 
-def display_path(path: Path | str) -> str:
-    """``path`` as text that is always valid UTF-8; undecodable bytes become U+FFFD."""
-    return os.fsencode(path).decode("utf-8", "replace")
-
-
 def human_size(n: int) -> str:
     """2147483648 -> "2.0 GB", 268435456 -> "256 MB" (binary units, one decimal below ten)."""
     value = float(n)
@@ -71,6 +73,107 @@ def human_size(n: int) -> str:
 # ------------------------------------------------------------------------------------- ignore rules
 
 
+class _BoundedGlobPattern(GitIgnoreSpecPattern):
+    """pathspec's gitignore pattern, translated so that matching takes bounded time.
+
+    pathspec turns each ``*`` into ``[^/]*``; a pattern like ``*a*a*a*a*a*a*a*a*b`` against a name of
+    sixty ``a`` then backtracks through every way of placing the stars (minutes at 100% CPU), and
+    any cloned repository can ship such a rule. Here a star followed by a literal chunk and then
+    another star becomes ``(?>[^/]*?CHUNK)``: an atomic group that commits to the first place the
+    chunk fits. That is the classic greedy-star glob algorithm (git's ``wildmatch``, Python's
+    ``fnmatch``, Go's ``path.Match``): a fixed-length chunk between two stars never needs to be
+    placed later than its first fit, because the next star absorbs any gap. Only the last star of
+    a segment may still move, so one segment costs linear time instead of exponential.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def pattern_to_regex(cls, pattern):  # type: ignore[override]
+        """Inner ``**`` get the same treatment: ``a/**/b/**/c`` against a deep path of ``b`` folders
+        would otherwise try every way of spreading the folders over the ``**`` (polynomial with a
+        degree of the number of ``**``). The run of segments between two inner ``**`` matches a
+        fixed number of whole folders, so it too is committed at its first fit: an atomic group
+        with a lazy ``**`` and a look-ahead for the "/" that the next ``**`` needs."""
+        regex, include = super().pattern_to_regex(pattern)
+        if not isinstance(regex, str):
+            return regex, include
+        # pathspec writes each inner "**" as exactly this; a segment glob cannot contain it,
+        # since a segment holds no "/".
+        parts = regex.split(_INNER_DOUBLE_STAR)
+        if len(parts) <= 2:
+            return regex, include
+        middle = [f"(?>(?:/.+?)??{part}(?=/))" for part in parts[1:-1]]
+        return "".join([parts[0], *middle, _INNER_DOUBLE_STAR, parts[-1]]), include
+
+    @staticmethod
+    def _translate_segment_glob(pattern: str, range_error: Literal["literal", "raise"]) -> str:
+        chunks = _split_at_stars(pattern)
+        translated = [_translate_chunk(chunk, range_error) for chunk in chunks]
+        if len(chunks) == 1:
+            return translated[0]
+        middle = [f"(?>[^/]*?{chunk})" for chunk in translated[1:-1]]
+        return "".join([translated[0], *middle, f"[^/]*{translated[-1]}"])
+
+
+_INNER_DOUBLE_STAR = "(?:/.+)?"
+
+
+def _translate_chunk(chunk: list[tuple[bool, str]], range_error: Literal["literal", "raise"]) -> str:
+    """A star-free piece of a segment glob as pathspec translates it, except that a bracket
+    expression never matches "/" (pathspec lets ``[!a]`` match it; git's wildmatch does not)."""
+    translate = GitIgnoreSpecPattern._translate_segment_glob
+    return "".join(f"(?!/){translate(text, range_error)}" if is_bracket else translate(text, range_error)
+                   for is_bracket, text in chunk)
+
+
+def _split_at_stars(glob: str) -> list[list[tuple[bool, str]]]:
+    """Split a segment glob at its wildcard stars (not escaped, not inside brackets); each piece is
+    a list of (is_bracket_expression, glob text), scanned the way pathspec scans them.
+    ``a*b[*]`` -> [[(False, "a")], [(False, "b"), (True, "[*]")]]."""
+    chunks: list[list[tuple[bool, str]]] = [[]]
+    text, i, end = "", 0, len(glob)
+    while i < end:
+        char = glob[i]
+        if char == "\\":
+            text += glob[i:i + 2]
+            i += 2
+            continue
+        if char == "*":
+            chunks[-1].append((False, text))
+            chunks.append([])
+            text, i = "", i + 1
+            continue
+        if char == "[":
+            j = i + 1
+            if j < end and glob[j] in "!^":
+                j += 1
+            if j < end and glob[j] == "]":
+                j += 1
+            while j < end and glob[j] != "]":
+                j += 1
+            if j < end:
+                chunks[-1].append((False, text))
+                chunks[-1].append((True, glob[i:j + 1]))
+                text, i = "", j + 1
+                continue
+            # No closing bracket: the rest goes to pathspec as it is, which discards the
+            # pattern, as git does.
+        text += char
+        i += 1
+    chunks[-1].append((False, text))
+    return chunks
+
+
+def ignore_spec(lines: Iterable[str]) -> pathspec.PathSpec:
+    """Compile gitignore lines into a spec that matches in bounded time (see `_BoundedGlobPattern`).
+
+    Use this, not ``pathspec.GitIgnoreSpec.from_lines``, for any patterns a user or a repository
+    wrote. The "simple" backend is Python's ``re``, the one that understands atomic groups.
+    """
+    return pathspec.GitIgnoreSpec.from_lines(list(lines), _BoundedGlobPattern, backend="simple")
+
+
 @lru_cache(maxsize=512)
 def _load_spec(path: str, mtime_ns: int, size: int) -> pathspec.PathSpec | None:
     """Parse one ignore file; cached by (path, mtime, size) because the watcher asks per event."""
@@ -80,17 +183,17 @@ def _load_spec(path: str, mtime_ns: int, size: int) -> pathspec.PathSpec | None:
     except OSError:
         return None
     try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
+        return ignore_spec(lines)
     except Exception:
         # One malformed line must not void the whole file: keep the lines that parse.
         good = []
         for line in lines:
             try:
-                pathspec.GitIgnoreSpec.from_lines([line])
+                ignore_spec([line])
             except Exception:
                 continue
             good.append(line)
-        return pathspec.GitIgnoreSpec.from_lines(good)
+        return ignore_spec(good)
 
 
 @dataclass(frozen=True)
@@ -149,16 +252,43 @@ def _too_large(size: int, limit: int) -> str:
     return f"too large ({human_size(size)} > {human_size(limit)} limit)"
 
 
+_BROKEN_LINK = (errno.ENOENT, errno.ELOOP)  # vanished, a dangling link or a link loop: skipped silently
+
+
+def _unreadable(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "path too long for this system (PATH_MAX or NAME_MAX)"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+def _dir_ids(folders: Iterable[Path | str]) -> set[tuple[int, int]]:
+    """(device, inode) of each existing folder: how the walk recognises one however it is reached."""
+    ids = set()
+    for folder in folders:
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        ids.add((st.st_dev, st.st_ino))
+    return ids
+
+
 def crawl(
     root: Path | str,
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     on_problem: ProblemCallback | None = None,
+    skip_dirs: Iterable[Path | str] = (),
 ) -> Iterator[FoundFile]:
     """Yield every file under ``root`` that should be indexed. ``root`` may be a single file.
 
-    Problems worth showing the user (unreadable folders, files over the size limit) go to
-    ``on_problem(path, reason)``; everything else that is skipped is skipped silently.
+    Problems worth showing the user (unreadable folders, files over the size limit, paths too long
+    for the system) go to ``on_problem(path, reason)``; everything else that is skipped is skipped
+    silently. A folder reported there could not be listed: what it held is unknown, not gone, so
+    callers must keep what they had indexed under it (see `Indexer`). ``skip_dirs`` are folders
+    never entered, wherever they appear (Librarian's own data dir inside a root).
     """
     report: ProblemCallback = on_problem or (lambda _path, _reason: None)
     root = Path(os.path.abspath(root))
@@ -167,11 +297,8 @@ def crawl(
     except FileNotFoundError:
         report(root, "not found")
         return
-    except PermissionError:
-        report(root, "permission denied")
-        return
     except OSError as exc:
-        report(root, f"cannot be read ({exc.strerror or exc})")
+        report(root, _unreadable(exc))
         return
 
     if not stat.S_ISDIR(root_st.st_mode):
@@ -185,20 +312,17 @@ def crawl(
         return
 
     real_root = os.path.realpath(root)
-    seen_dirs = {(root_st.st_dev, root_st.st_ino)}
+    seen_dirs = {(root_st.st_dev, root_st.st_ino)} | _dir_ids(skip_dirs)
     stack: list[tuple[_Rules, Iterator[os.DirEntry[str]]]] = []
 
     def open_dir(folder: str, rules: _Rules) -> None:
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
-        except PermissionError:
-            report(Path(folder), "permission denied")
-            return
         except FileNotFoundError:
             return  # removed while we walked
         except OSError as exc:
-            report(Path(folder), f"cannot be read ({exc.strerror or exc})")
+            report(Path(folder), _unreadable(exc))
             return
         stack.append((rules.enter(folder, {e.name for e in entries}), iter(entries)))
 
@@ -214,7 +338,9 @@ def crawl(
         try:
             is_dir = entry.is_dir()  # follows symlinks; False for broken ones
             is_link = entry.is_symlink()
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in _BROKEN_LINK:
+                report(Path(entry.path), _unreadable(exc))
             continue
         if not is_dir and kind_for(entry.name) is None:
             continue  # cheapest test first: most skipped files are simply not documents
@@ -224,12 +350,9 @@ def crawl(
             continue
         try:
             st = os.stat(entry.path) if (is_link or is_dir) else entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue  # vanished, or a broken link
-        except PermissionError:
-            report(Path(entry.path), "permission denied")
-            continue
-        except OSError:
+        except OSError as exc:  # permission denied, a path too long for the system, an I/O error
+            if exc.errno not in _BROKEN_LINK:
+                report(Path(entry.path), _unreadable(exc))
             continue
         if _hidden(entry.name, st):
             continue

@@ -2,14 +2,13 @@
 length, int8 packing and query encoding are derived from it.
 
 `OnnxEncoder` runs one tower of a model folder (``manifest.json`` + ONNX + ``tokenizer.json``) on
-onnxruntime. `load_model` returns both towers (question, passage) and the model's identity (the
-sha256 of the passage tower), which the index records so vectors of two models are never mixed.
+onnxruntime. `load_model` checks the folder (manifest values, file checksums: engine/model_folder.py)
+and returns both towers (question, passage) and the model's identity (the sha256 of the passage
+tower), which the index records so vectors of two models are never mixed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -17,10 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from .errors import ModelError
+from .model_folder import REINSTALL, TowerSpec, file_sha256, read_manifest, verify_files
+
+__all__ = ["Encoder", "LazyEncoder", "Model", "OnnxEncoder", "TowerSpec", "default_model_dir", "file_sha256",
+           "load_model", "read_manifest", "to_int8"]
 
 # Fork-after-use warnings and oversubscription: the tokenizer's own thread pool is not needed.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -62,22 +66,14 @@ def to_int8(vectors: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(vectors * 127.0), -127, 127).astype(np.int8)
 
 
-@dataclass(frozen=True, slots=True)
-class TowerSpec:
-    file: str
-    max_length: int
-    pooling: str  # "mean" | "cls"
-    normalize: bool
-    output: str
-
-
 class OnnxEncoder(Encoder):
     """One tower of a model folder on onnxruntime (CPU)."""
 
     def __init__(self, model_dir: Path, spec: TowerSpec, tokenizer_file: Path, dims: int, *,
                  threads: int = 2, spinning: bool = False) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from ._onnxruntime import ort  # telemetry off before onnxruntime loads
 
         self.dims = dims
         self.max_length = spec.max_length
@@ -107,9 +103,13 @@ class OnnxEncoder(Encoder):
         except Exception as exc:
             raise ModelError(f"could not load the model {path}: {exc}") from exc
         self._inputs = {i.name for i in self._session.get_inputs()}
-        outputs = [o.name for o in self._session.get_outputs()]
+        outputs = {o.name: o.shape for o in self._session.get_outputs()}
         if spec.output not in outputs:
-            raise ModelError(f"{path} has no output {spec.output!r} (it has {outputs})")
+            raise ModelError(f"{path} has no output {spec.output!r} (it has {list(outputs)})")
+        width = (outputs[spec.output] or [None])[-1]
+        if isinstance(width, int) and width != dims:
+            raise ModelError(f"{path} gives {width}-dimensional vectors but its manifest.json says dims {dims} "
+                             f"({REINSTALL})")
 
     def _new_tokenizer(self):
         tok = self._tokenizer_cls.from_file(str(self._tokenizer_file))
@@ -219,53 +219,24 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("librarian.models") / "shipped"))
 
 
-def read_manifest(model_dir: Path) -> dict:
-    manifest_path = model_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise ModelError(f"no model at {model_dir}: manifest.json is missing "
-                         "(reinstall Librarian or set LIBRARIAN_MODEL_DIR)")
-    try:
-        return json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{manifest_path} is unreadable: {exc}") from exc
+def load_model(model_dir: Path | None = None, *, verify: Literal["cached", "full"] = "cached",
+               passage_threads: int = 2, question_threads: int = 1) -> Model:
+    """Check the folder and prepare both towers (each loaded on first use).
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def load_model(model_dir: Path | None = None, *, verify: bool = False, passage_threads: int = 2,
-               question_threads: int = 1) -> Model:
-    """Load both towers. ``verify`` re-hashes the files against the manifest (slow-ish: ~0.1 s)."""
+    The manifest's checksums are always verified; ``"cached"`` trusts a file whose size, times and
+    inode match an earlier verification (engine/model_folder.py), ``"full"`` hashes every file again.
+    """
     model_dir = Path(model_dir) if model_dir else default_model_dir()
     manifest = read_manifest(model_dir)
-    try:
-        dims = int(manifest["dims"])
-        towers = {name: TowerSpec(**{k: manifest["towers"][name][k] for k in TowerSpec.__annotations__})
-                  for name in ("question", "passage")}
-        tokenizer_file = model_dir / manifest.get("tokenizer", "tokenizer.json")
-        hashes: dict[str, str] = manifest["sha256"]
-    except (KeyError, TypeError) as exc:
-        raise ModelError(f"{model_dir / 'manifest.json'} is missing a field: {exc}") from exc
-    for spec in towers.values():
-        if not (model_dir / spec.file).is_file():
-            raise ModelError(f"model file {model_dir / spec.file} is missing (reinstall Librarian)")
-    if verify:
-        for name, expected in hashes.items():
-            if file_sha256(model_dir / name) != expected:
-                raise ModelError(f"{model_dir / name} does not match its manifest checksum; reinstall")
+    verify_files(model_dir, manifest, use_cache=verify == "cached")
+    towers, dims = manifest.towers, manifest.dims
+    tokenizer_file = model_dir / manifest.tokenizer
     passage = LazyEncoder(lambda: OnnxEncoder(model_dir, towers["passage"], tokenizer_file, dims,
                                               threads=passage_threads, spinning=passage_threads > 1),
                           dims=dims, max_length=towers["passage"].max_length)
     question = LazyEncoder(lambda: OnnxEncoder(model_dir, towers["question"], tokenizer_file, dims,
                                                threads=question_threads),
                            dims=dims, max_length=towers["question"].max_length)
-    if not tokenizer_file.is_file():
-        raise ModelError(f"could not find the tokenizer {tokenizer_file} (reinstall Librarian)")
-    model_id = hashes.get(towers["passage"].file) or file_sha256(model_dir / towers["passage"].file)
-    return Model(question=question, passage=passage, model_id=model_id, name=manifest.get("name", model_dir.name),
+    model_id = manifest.sha256[towers["passage"].file]  # verified just above
+    return Model(question=question, passage=passage, model_id=model_id, name=manifest.name,
                  dims=dims, tokenizer_file=tokenizer_file, passage_max_length=towers["passage"].max_length)

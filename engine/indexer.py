@@ -19,26 +19,29 @@ passages and vectors instead of being encoded again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .chunk import PieceOffsets, chunk
-from .crawl import FoundFile, crawl, display_path
+from .chunk import PieceOffsets, chunk, chunk_document
+from .crawl import FoundFile, crawl, display_path, key_path, path_key
 from .encoders import Encoder, to_int8
 from .errors import ExtractionError
 from .extract._common import HEADING_SEPARATOR
 from .extract.base import Extracted, Segment
 from .results import IndexControl, Progress, UpdateReport
 from .store import DocumentRow, NewPassage, Store
+from .userfiles import open_user_file
 from .vectors import VectorCache
 
 log = logging.getLogger(__name__)
@@ -53,8 +56,10 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def content_hash(path: Path) -> str:
+    """blake2b of the file's bytes. Opened with `open_user_file`: a file swapped for a FIFO since the
+    crawl raises OSError here instead of blocking forever with the writer lock held."""
     digest = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as fh:
+    with open_user_file(path) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -180,20 +185,25 @@ class Embedder(threading.Thread):
 
 class Indexer:
     def __init__(self, writer: Writer, *, encoder: Encoder | None, offsets: PieceOffsets, extract: Callable[[Path], Extracted],
-                 max_file_bytes: int = 256 * 1024 * 1024) -> None:
+                 max_file_bytes: int = 256 * 1024 * 1024, skip_dirs: tuple[Path, ...] = ()) -> None:
         self.writer = writer
         self.encoder = encoder
         self.offsets = offsets
         self.extract = extract
         self.max_file_bytes = max_file_bytes
+        self.skip_dirs = skip_dirs  # never crawled: the data dir, when it lies inside a root
         self._moved_ids: set[int] = set()
+        self._rehash = False
         # Embed while extracting: the encoder uses whatever the extractor leaves (disk waits, a third
         # core). benchmarks/bench_indexing.py compares this with one phase after the other.
         self.overlap = True
 
     # -- the whole run --------------------------------------------------------------------------
     def update(self, *, progress: ProgressCallback | None = None, control: IndexControl | None = None,
-               embed: bool = True) -> UpdateReport:
+               embed: bool = True, rehash: bool = False) -> UpdateReport:
+        """Crawl, index what changed, embed. ``rehash`` also hashes files whose size and mtime did
+        not change (a tool that restores the mtime hides an edit); only a changed hash costs a
+        re-extraction."""
         control = control or IndexControl()
         meter = _ProgressMeter(progress)
         started = time.monotonic()
@@ -206,21 +216,17 @@ class Indexer:
             if self.overlap:
                 embedder.start()
         self._moved_ids = set()
+        self._rehash = rehash
         counts = {"added": 0, "changed": 0, "removed": 0, "moved": 0, "unchanged": 0, "failed": 0, "passages": 0}
+        produced = False
         try:
             self._produce(meter, control, counts)
+            produced = True
         finally:
             if embedder is not None:
-                meter.phase = "embedding"
-                embedder.producer_done.set()
-                if not embedder.is_alive() and not control.cancelled:
-                    embedder.start()
-                with self.writer.lock:
-                    self.writer.changed.notify_all()
-                while embedder.is_alive():
-                    embedder.join(timeout=0.2)
-                    meter.emit()
-                self.writer.save_vectors()
+                if not produced:
+                    control.cancel()  # Ctrl-C or an error in the producer: stop encoding after this batch
+                self._finish_embedding(embedder, meter, control)
         if embedder is not None and embedder.error is not None:
             raise embedder.error
         meter.phase = "done"
@@ -229,6 +235,29 @@ class Indexer:
                             moved=counts["moved"], unchanged=counts["unchanged"], failed=counts["failed"],
                             passages=counts["passages"], embedded=meter.embedded,
                             seconds=time.monotonic() - started, cancelled=control.cancelled)
+
+    def _finish_embedding(self, embedder: Embedder, meter: _ProgressMeter, control: IndexControl) -> None:
+        """Let the embedder encode what is left (or, when cancelled, finish its current batch), then
+        save the vectors.
+
+        The thread is only ever stopped between batches, never torn down: if the interpreter exits
+        while an ONNX session runs in it, onnxruntime aborts the process ("terminate called without
+        an active exception"). So Ctrl-C here cancels the run and the wait goes on, a second Ctrl-C
+        too; the interrupt is raised once the thread is done and the vectors are saved.
+        """
+        with _ctrl_c_cancels(control) as interrupted:
+            meter.phase = "embedding"
+            embedder.producer_done.set()
+            if embedder.ident is None and not control.cancelled:
+                embedder.start()  # not overlapping: the embedding phase starts now
+            with self.writer.lock:
+                self.writer.changed.notify_all()
+            while embedder.is_alive():
+                embedder.join(timeout=0.2)
+                meter.emit()
+            self.writer.save_vectors()
+        if interrupted:
+            raise KeyboardInterrupt
 
     # -- phase 1 --------------------------------------------------------------------------------
     def _produce(self, meter: _ProgressMeter, control: IndexControl, counts: dict) -> None:
@@ -239,20 +268,22 @@ class Indexer:
         problems: list[tuple[int, str, str]] = []
         seen: set[str] = set()
         known: dict[str, DocumentRow] = {}
-        for root_id, root_path in roots:
+        for root_id, root_key in roots:
+            root_path = key_path(root_key)  # keys are text for SQLite; the walk needs the OS path
             if not os.path.lexists(root_path):
                 # An unplugged drive or an unmounted share: keep what was indexed, say why it is stale.
-                problems.append((root_id, root_path, "folder not found (unplugged or moved?); "
+                problems.append((root_id, root_key, "folder not found (unplugged or moved?); "
                                                      "its documents are kept until you forget it"))
                 continue
             with self.writer.lock:
                 known.update(store.documents_under_root(root_id))
 
             def on_problem(path: Path, reason: str, root_id: int = root_id) -> None:
-                problems.append((root_id, display_path(path), reason))
+                problems.append((root_id, path_key(path), reason))
 
-            for item in crawl(Path(root_path), max_file_bytes=self.max_file_bytes, on_problem=on_problem):
-                key = display_path(item.path)
+            for item in crawl(Path(root_path), max_file_bytes=self.max_file_bytes, on_problem=on_problem,
+                              skip_dirs=self.skip_dirs):
+                key = path_key(item.path)
                 if key in seen:
                     continue  # nested roots: the first root claims the file
                 seen.add(key)
@@ -265,8 +296,12 @@ class Indexer:
         meter.phase = "indexing"
         meter.emit(force=True)
 
+        # A folder the crawl could not list (permission denied, an I/O error, a share refusing access
+        # for a minute) hides its files; it does not delete them. Like a missing root, what was
+        # indexed under it is kept, and the folder is listed as a problem until it reads again.
         problem_paths = {p for _, p, _ in problems}
-        gone = {path: row for path, row in known.items() if path not in seen and path not in problem_paths}
+        gone = {path: row for path, row in known.items()
+                if path not in seen and not _inside_any(path, problem_paths)}
         gone_by_hash: dict[str, list[int]] = {}
         for row in gone.values():
             if row.content_hash and row.status == "ok":
@@ -284,10 +319,11 @@ class Indexer:
         for root_id, item in found:
             if not control.wait_if_paused():
                 break
-            key = display_path(item.path)
-            meter.current = key
+            key = path_key(item.path)
+            meter.current = display_path(item.path)
             existing = known.get(key)
-            if existing is not None and existing.size == item.size and existing.mtime_ns == item.mtime_ns:
+            if (existing is not None and existing.size == item.size and existing.mtime_ns == item.mtime_ns
+                    and not self._rehash):
                 counts["unchanged"] += 1
                 meter.files_done += 1
                 if existing.status == "failed":
@@ -307,7 +343,9 @@ class Indexer:
                     if dropped:
                         store.bump_vectors_generation()
                 self.writer.drop_vectors(dropped)
-                counts["removed"] += len(still_gone)
+                # A problem listed for a folder is a row, not a document: its going is no removal.
+                counts["removed"] += sum(1 for row in gone.values()
+                                         if row.id not in self._moved_ids and not _is_folder_problem(row))
 
     def _index_file(self, batch: _Batch, root_id: int, item: FoundFile, key: str, row, gone_by_hash: dict,
                     counts: dict, meter: _ProgressMeter) -> None:
@@ -357,14 +395,18 @@ class Indexer:
             counts["failed"] += 1
             meter.files_failed += 1
             return
-        text, chunks = chunk(extracted, self.offsets, target=PASSAGE_TARGET_PIECES)
-        passages = passage_records(extracted, text, chunks)
+        chunked = chunk_document(extracted, self.offsets, target=PASSAGE_TARGET_PIECES)
+        text, passages = chunked.text, passage_records(extracted, chunked.text, chunked.chunks)
+        # Indexed, but not whole (text truncated, passages merged or capped): kept with the document
+        # as a warning the user sees beside the failures, never silently.
+        warning = "; ".join(chunked.notes) or None
 
         def write(s: Store) -> None:
             dropped = s.delete_passages_of(row.id) if row is not None else []
             batch.dropped.extend(dropped)
             doc_id = s.upsert_document(path=key, root_id=root_id, size=item.size, mtime_ns=item.mtime_ns,
-                                       content_hash=digest, kind=extracted.kind, title=extracted.title)
+                                       content_hash=digest, kind=extracted.kind, title=extracted.title,
+                                       error=warning)
             s.insert_passages(doc_id, passages)
             s.set_content(doc_id, text)
 
@@ -407,6 +449,45 @@ class Indexer:
             batch.maybe_commit()
         batch.commit()
         return total
+
+
+def _is_folder_problem(row: DocumentRow) -> bool:
+    """The row `_produce` writes for a root or folder it could not read (no kind: never a file)."""
+    return row.status == "failed" and row.kind is None
+
+
+def _inside_any(key: str, folders: set[str]) -> bool:
+    """Whether ``key`` is one of ``folders`` or lies inside one (keys keep path prefixes)."""
+    while key:
+        if key in folders:
+            return True
+        parent = key.rpartition(os.sep)[0]
+        if parent == key:
+            break
+        key = parent
+    return False
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(control: IndexControl) -> Iterator[list[int]]:
+    """Within the block, SIGINT cancels ``control`` instead of raising KeyboardInterrupt; the list
+    yielded records the signals, for the caller to raise afterwards. Only the main thread can set
+    signal handlers (a GUI worker thread never receives Ctrl-C anyway): elsewhere, nothing changes."""
+    received: list[int] = []
+    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    if previous is None:  # not the main thread, or a handler installed outside Python: leave it
+        yield received
+        return
+
+    def cancel(signum: int, _frame) -> None:
+        received.append(signum)
+        control.cancel()
+
+    signal.signal(signal.SIGINT, cancel)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def embedding_text(title: str | None, body: str) -> str:

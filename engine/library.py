@@ -10,10 +10,14 @@ a time) and run one at a time within the process.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
+import sqlite3
+import stat
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -22,11 +26,13 @@ import platformdirs
 
 from .chunk import PieceOffsets, tokenizer_offsets, word_offsets
 from .encoders import Model, load_model
-from .errors import LibrarianError, ModelError
+from .errors import DataDirError, IndexDamagedError, IndexLockedError, LibrarianError, ModelError
+from .extract import kind_for
 from .extract.base import Locator
 from .extract.isolate import ExtractionWorkers
-from .indexer import Indexer, Writer, display_path
+from .indexer import Indexer, Writer
 from .lock import WriterLock
+from .paths import display_path, key_path, path_key
 from .results import (
     CheckReport,
     Failure,
@@ -40,7 +46,7 @@ from .results import (
     UpdateReport,
 )
 from .search import Searcher
-from .store import Store
+from .store import Store, integrity_problem
 from .vectors import VectorCache
 
 log = logging.getLogger(__name__)
@@ -81,15 +87,20 @@ class Library:
         self._stores: list[Store] = []
         self._stores_mutex = threading.Lock()
         self._writer_store: Store | None = None
+        self._verified = False  # the SQLite file passed `integrity_problem` (see `_prepare_write`)
         dims = model.dims if model else 384
         self.vectors = VectorCache(data_dir / VECTORS_NAME, dims)
         self._vectors_generation = -1
-        store = self._reader()
         self.model_mismatch: tuple[str, str] | None = None
-        stored_model = store.get_meta("model_id")
-        if model is not None and stored_model and stored_model != model.model_id:
-            self.model_mismatch = (store.get_meta("model_name") or stored_model[:12], model.name)
-        self._sync_vectors(store)
+        store = self._reader()
+        try:
+            stored_model = store.get_meta("model_id")
+            if model is not None and stored_model and stored_model != model.model_id:
+                self.model_mismatch = (store.get_meta("model_name") or stored_model[:12], model.name)
+            self._sync_vectors(store)
+        except BaseException:
+            store.close()  # a damaged file is moved aside next (`set_aside_damaged_index`): let it go
+            raise
         self._searcher = Searcher(store=self._reader, vectors=self.vectors,
                                   encoder=(lambda: self.model.question) if model else None)  # type: ignore[union-attr]
 
@@ -99,20 +110,11 @@ class Library:
              model: Model | None = None, extract: Callable | None = None) -> Library:
         """Open (creating if needed) the index in ``data_dir`` (default: the platform's user data dir,
         or $LIBRARIAN_DATA_DIR). ``model_dir`` defaults to the shipped model."""
-        path = Path(data_dir).expanduser() if data_dir else default_data_dir()
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            os.chmod(path, 0o700)  # the index holds the text of private documents
-        except OSError as exc:
-            raise LibrarianError(f"cannot use the data dir {path}: {exc.strerror or exc}") from exc
+        path = resolve_data_dir(data_dir)
+        _prepare_data_dir(path)
         if model is None:
             model = load_model(Path(model_dir) if model_dir else None)
-        db = path / DB_NAME
-        first = not db.exists()
-        Store(db).close()  # creates the schema
-        if first:
-            for name in (DB_NAME,):
-                os.chmod(path / name, 0o600)
+        _create_index(path / DB_NAME)
         return cls(path, model, extract=extract)
 
     # -- connections ----------------------------------------------------------------------------
@@ -150,26 +152,38 @@ class Library:
 
     # -- roots ----------------------------------------------------------------------------------
     def add_folder(self, path: Path | str) -> str:
-        """Add a root (a folder or a single file). Does not index: call `update`."""
+        """Add a root (a folder, or a single file of a kind Librarian reads). Does not index: call
+        `update`. Anything else (a photo, a FIFO, a device, the data dir itself) is refused here with
+        the reason, rather than accepted as a root that silently finds nothing."""
         resolved = Path(path).expanduser()
-        if not resolved.exists():
-            raise LibrarianError(f"{path}: no such file or folder")
-        key = display_path(resolved.resolve())
+        _check_root(path, resolved, data_dir=self.data_dir)
+        root = str(resolved.resolve())
         with self._write_mutex, self._lock:
-            self._writer().add_root(key)
-        return key
+            self._writer().add_root(path_key(root))
+        return root
 
     def forget(self, path: Path | str) -> int:
-        """Remove a root and everything indexed under it; returns documents removed."""
-        key = display_path(Path(path).expanduser().resolve())
+        """Remove a root and everything indexed under it that no other root covers; returns
+        documents removed. A document another root still covers (the root was nested in another,
+        or held one) stays, with its passages and vectors, and moves to the innermost such root."""
+        key = path_key(Path(path).expanduser().resolve())
         with self._write_mutex, self._lock:
             store = self._writer()
             roots = {p: rid for rid, p in store.roots()}
             if key not in roots:
                 raise LibrarianError(f"{path} is not a library folder (see `librarian status`)")
             root_id = roots[key]
-            docs = [row.id for row in store.documents_under_root(root_id).values()]
+            others = {p: rid for p, rid in roots.items() if rid != root_id}
+            docs, kept = [], []
+            for doc_key, row in store.documents_under_root(root_id).items():
+                heir = _innermost_root(doc_key, others)
+                if heir is None:
+                    docs.append(row.id)
+                else:
+                    kept.append((row, others[heir]))
             with store.transaction():
+                for row, heir_id in kept:
+                    store.move_document(row.id, path=row.path, root_id=heir_id, size=row.size, mtime_ns=row.mtime_ns)
                 dropped = store.delete_documents(docs)
                 store.remove_root(root_id)
                 if dropped:
@@ -179,16 +193,22 @@ class Library:
         return len(docs)
 
     def roots(self) -> list[str]:
-        return [p for _, p in self._reader().roots()]
+        """The roots as OS paths (`Library.forget` takes them back as they are)."""
+        return [key_path(key) for _, key in self._reader().roots()]
 
     # -- indexing -------------------------------------------------------------------------------
     def _indexer(self, store: Store) -> Indexer:
         writer = Writer(store=store, vectors=self.vectors, model_id=self.model.model_id if self.model else "")
         return Indexer(writer, encoder=self.model.passage if self.model else None, offsets=self._offsets,
-                       extract=self._extractor())
+                       extract=self._extractor(), skip_dirs=(self.data_dir,))  # never index our own files
 
     def _prepare_write(self) -> Store:
         store = self._writer()
+        if not self._verified:  # once a session: writing into a damaged file can spread the damage
+            problem = integrity_problem(self.data_dir / DB_NAME)
+            if problem:
+                raise IndexDamagedError(self.data_dir, problem)
+            self._verified = True
         if self.model is not None:
             if self.model_mismatch:
                 self._reembed(store)
@@ -199,8 +219,9 @@ class Library:
         return store
 
     def update(self, *, progress: ProgressCallback | None = None, control: IndexControl | None = None,
-               embed: bool = True) -> UpdateReport:
-        """Bring the index up to date with the roots (new, changed, deleted, moved files), then embed."""
+               embed: bool = True, rehash: bool = False) -> UpdateReport:
+        """Bring the index up to date with the roots (new, changed, deleted, moved files), then embed.
+        ``rehash`` re-hashes files whose size and mtime look unchanged (see `Indexer.update`)."""
         control = control or IndexControl()
         self._running.add(control)
         try:
@@ -210,7 +231,8 @@ class Library:
                 store = self._prepare_write()
                 self._writing = True
                 try:
-                    report = self._indexer(store).update(progress=progress, control=control, embed=embed)
+                    report = self._indexer(store).update(progress=progress, control=control, embed=embed,
+                                                         rehash=rehash)
                 finally:
                     self._writing = False
                     self._vectors_generation = store.vectors_generation()
@@ -282,7 +304,8 @@ class Library:
             context, span = text[start:end], (char_start - start, char_end - start)
         else:
             context, span = body, (0, len(body))
-        return PassageContext(path=doc.path, title=doc.title or doc.path, kind=doc.kind or "",
+        path = key_path(doc.path)
+        return PassageContext(path=path, title=doc.title or display_path(path), kind=doc.kind or "",
                               locator=Locator.from_dict(json.loads(locator)), text=context, passage_span=span)
 
     def status(self) -> Status:
@@ -290,58 +313,90 @@ class Library:
         counts = store.counts()
         return Status(roots=tuple(self.roots()), documents=counts["documents"], passages=counts["passages"],
                       embedded=counts["embedded"],
-                      failed=tuple(Failure(p, r) for p, r in store.failures()),
+                      failed=tuple(Failure(key_path(key), r) for key, r in store.failures()),
                       model=self.model.name if self.model else "", data_dir=str(self.data_dir))
 
     def check(self, *, repair: bool = False) -> CheckReport:
-        """Verify SQLite against the vector index; ``repair`` heals what differs and saves."""
+        """Verify the SQLite file (``PRAGMA quick_check``), then the vector index against SQLite: the
+        same keys, and the same vectors (SQLite's copy is the truth). ``repair`` heals what differs
+        and saves. Raises `IndexDamagedError` when the SQLite file itself is corrupt (only a rebuild
+        helps: `set_aside_damaged_index`).
+
+        While an index run is in progress the files on disk lag the writer, so a verdict would be
+        false: raises `IndexLockedError` ("check again when it ends") instead, at once rather than
+        waiting, as git does for a held index.lock (an index run can last hours). A plain check
+        does not take the lock, so it never holds up a writer (readers never block the writer in
+        SQLite either); it looks before and after, and a writer that came and went in between shows
+        as a changed vectors generation."""
+        busy = IndexLockedError(f"an index run is in progress in {self.data_dir}; check again when it ends")
         with self._write_mutex:
             if repair:
-                self._lock.acquire()
-            try:
-                store = self._writer() if repair else self._reader()
-                if repair:
-                    with store.transaction():
-                        store.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
-                # Judge the file on disk as a fresh process would find it, not our memory.
-                probe = VectorCache(self.vectors.path, self.vectors.dims)
-                disk_keys = np.zeros(0, dtype=np.uint64)
-                entries = distinct = 0
-                if probe.path.exists():
-                    try:
-                        probe.index.load(str(probe.path))
-                        entries, distinct = probe.key_count()
-                        disk_keys = probe.keys()
-                    except Exception:
-                        entries = distinct = 0
-                stored = store.embedded_ids()
-                missing = int(len(np.setdiff1d(stored, disk_keys)))
-                orphans = int(len(np.setdiff1d(disk_keys, stored)))
-                duplicate_keys = entries - distinct
-                duplicate_passages = int(store.conn.execute(
-                    "SELECT count(*) FROM (SELECT document_id, ordinal FROM passages "
-                    "GROUP BY document_id, ordinal HAVING count(*) > 1)").fetchone()[0])
-                passages = store.counts()["passages"]
-                report = CheckReport(passages=passages, vectors_stored=len(stored), vectors_indexed=distinct,
-                                     missing=missing, orphans=orphans,
-                                     duplicates=duplicate_keys + duplicate_passages,
-                                     ok=missing == 0 and orphans == 0 and duplicate_keys + duplicate_passages == 0)
-                if repair and not report.ok:
-                    if duplicate_passages:
-                        store.conn.execute(
-                            "DELETE FROM passages WHERE id NOT IN (SELECT min(id) FROM passages "
-                            "GROUP BY document_id, ordinal)")
-                    self.vectors.clear()
-                    self._vectors_generation = -1
-                    self.vectors.discard_files()
-                    self._sync_vectors(store)
-                    self._save_vectors(store)
-                    fixed = self.check()
-                    return CheckReport(**{**fixed.to_json(), "repaired": True})
-                return report
-            finally:
-                if repair:
+                try:
+                    self._lock.acquire()
+                except IndexLockedError as exc:
+                    raise busy from exc
+                try:
+                    return self._check_locked(repair=True)
+                finally:
                     self._lock.release()
+            if self._lock.is_held():
+                raise busy
+            generation = self._reader().vectors_generation()
+            report = self._check_locked(repair=False)
+            if not report.ok and (self._lock.is_held() or self._reader().vectors_generation() != generation):
+                raise busy
+            return report
+
+    def _check_locked(self, *, repair: bool) -> CheckReport:
+        problem = integrity_problem(self.data_dir / DB_NAME)
+        if problem:
+            raise IndexDamagedError(self.data_dir, problem)
+        store = self._writer() if repair else self._reader()
+        if repair:
+            with store.transaction():
+                store.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+        # Judge the file on disk as a fresh process would find it, not our memory.
+        probe = VectorCache(self.vectors.path, self.vectors.dims)
+        disk_keys = np.zeros(0, dtype=np.uint64)
+        entries = distinct = mismatched = 0
+        if probe.path.is_file():
+            try:
+                probe.index.load(str(probe.path))
+                entries, distinct = probe.key_count()
+                disk_keys = probe.keys()
+                mismatched = probe.mismatched(store)
+            except LibrarianError:
+                raise
+            except Exception:  # an unreadable file counts as holding nothing
+                entries = distinct = mismatched = 0
+                disk_keys = np.zeros(0, dtype=np.uint64)
+        stored = store.embedded_ids()
+        missing = int(len(np.setdiff1d(stored, disk_keys)))
+        orphans = int(len(np.setdiff1d(disk_keys, stored)))
+        duplicate_keys = entries - distinct
+        duplicate_passages = int(store.conn.execute(
+            "SELECT count(*) FROM (SELECT document_id, ordinal FROM passages "
+            "GROUP BY document_id, ordinal HAVING count(*) > 1)").fetchone()[0])
+        passages = store.counts()["passages"]
+        report = CheckReport(passages=passages, vectors_stored=len(stored), vectors_indexed=distinct,
+                             missing=missing, orphans=orphans, mismatched=mismatched,
+                             duplicates=duplicate_keys + duplicate_passages,
+                             ok=missing == 0 and orphans == 0 and mismatched == 0
+                             and duplicate_keys + duplicate_passages == 0)
+        if repair and not report.ok:
+            if duplicate_passages:
+                store.conn.execute(
+                    "DELETE FROM passages WHERE id NOT IN (SELECT min(id) FROM passages "
+                    "GROUP BY document_id, ordinal)")
+            self.vectors.clear()
+            self._vectors_generation = -1
+            self.vectors.discard_files()
+            self._sync_vectors(store)
+            self._save_vectors(store)
+            fixed = self._check_locked(repair=False)
+            # "repaired" only with a clean bill of health: a repair that did not heal says so.
+            return dataclasses.replace(fixed, repaired=fixed.ok)
+        return report
 
     def close(self) -> None:
         """Cancel a running update, wait for it to commit what it has, then release everything.
@@ -370,4 +425,160 @@ class Library:
     def __exit__(self, *exc) -> None:
         self.close()
 
-__all__ = ["Library", "default_data_dir", "ModelError"]
+def resolve_data_dir(data_dir: Path | str | None = None) -> Path:
+    """``data_dir`` as a path, or the default (the platform's user data dir, or $LIBRARIAN_DATA_DIR)."""
+    return Path(data_dir).expanduser() if data_dir else default_data_dir()
+
+
+# What Librarian writes in its data dir: these files and ones named after them (-wal, .json, .tmp,
+# .damaged-...). A folder holding only such files (or nothing) is ours to use.
+_OWN_PREFIXES = (DB_NAME, VECTORS_NAME)
+_LOCK_NAME = "lock"
+
+
+def _prepare_data_dir(path: Path) -> None:
+    """Create the data dir 0700, or check that an existing folder may serve as one.
+
+    The index holds the text of private documents, so its folder is the owner's only. But we only
+    change the mode of a folder that is ours: one we create, one that already holds our files, or an
+    empty one the user hands us (it becomes the data dir, as `git init` adopts an empty folder). A
+    folder with other files in it (``--data-dir /tmp``, ``--data-dir ~``) is refused: chmod'ing it
+    would break whatever else uses it. A world-writable sticky folder (/tmp-like) is shared even
+    when empty, and refused too."""
+    try:
+        if not path.exists():
+            path.mkdir(parents=True, mode=0o700)
+            os.chmod(path, 0o700)  # mkdir's mode passes through the umask
+            return
+        if not path.is_dir():
+            raise DataDirError(f"the data dir {path} is not a folder; choose a folder for the index")
+        info = path.stat()
+        entries = os.listdir(path)
+        if entries and not _holds_librarian_files(entries) and path != _platform_data_dir():
+            raise DataDirError(f"{path} already holds other files and is not a Librarian data dir; choose a new "
+                               "or empty folder for the index (Librarian makes it private to you)")
+        if not entries and info.st_mode & stat.S_ISVTX:
+            raise DataDirError(f"{path} is a shared folder (like /tmp); choose a new or empty folder of your own")
+        owner = getattr(os, "getuid", lambda: info.st_uid)()
+        if info.st_uid == owner and stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(path, 0o700)
+    except OSError as exc:
+        raise DataDirError(f"cannot use the data dir {path}: {exc.strerror or exc}") from exc
+
+
+def _platform_data_dir() -> Path:
+    """The folder named after us in the platform's data dir: ours whatever it holds (on Windows the
+    app's Logs folder lives inside it)."""
+    return Path(platformdirs.user_data_dir("librarian", appauthor=False))
+
+
+def _holds_librarian_files(names: list[str]) -> bool:
+    """The folder holds our index, or only names Librarian writes (an interrupted first run)."""
+    return DB_NAME in names or all(name == _LOCK_NAME or name.startswith(_OWN_PREFIXES) for name in names)
+
+
+def _create_index(db: Path) -> None:
+    """Create the SQLite file 0600 before SQLite touches it (SQLite gives its -wal and -shm files the
+    same mode), then the schema."""
+    if not db.exists():
+        try:
+            os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise DataDirError(f"cannot create the index in {db.parent}: {exc.strerror or exc}") from exc
+    Store(db).close()
+
+
+def set_aside_damaged_index(data_dir: Path | str | None = None) -> tuple[Path, tuple[str, ...]]:
+    """Rebuild a damaged index: keep the damaged file aside, start a fresh one with the same roots.
+
+    Returns (where the damaged file now is, the roots carried over). As git and SQLite's own advice
+    have it, the evidence is never deleted: the damaged file and its WAL move to
+    ``index.sqlite3.damaged-<timestamp>[-wal]``, where `sqlite3 .recover` can still be tried. Only
+    the vector cache, derived from it, is dropped. The user's files are never touched; the roots that can
+    still be read come over to the fresh index, which `librarian index` then fills again."""
+    path = resolve_data_dir(data_dir)
+    db = path / DB_NAME
+    lock = WriterLock(path / _LOCK_NAME)
+    lock.acquire()
+    try:
+        VectorCache(path / VECTORS_NAME, 1).discard_files()  # derived from the damaged file; first, as it may refuse
+        roots = _readable_roots(db)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        kept, serial = path / f"{DB_NAME}.damaged-{stamp}", 1
+        while kept.exists():  # two rebuilds within a second
+            serial += 1
+            kept = path / f"{DB_NAME}.damaged-{stamp}-{serial}"
+        try:
+            if db.exists():
+                os.replace(db, kept)
+            for suffix in ("-wal", "-shm"):
+                companion = db.with_name(db.name + suffix)
+                if companion.exists():
+                    os.replace(companion, kept.with_name(kept.name + suffix))
+        except OSError as exc:
+            raise DataDirError(f"cannot move the damaged index aside in {path}: {exc.strerror or exc}") from exc
+        _create_index(db)
+        store = Store(db)
+        try:
+            with store.transaction():
+                for root in roots:
+                    store.add_root(root)
+        finally:
+            store.close()
+        log.info("damaged index kept as %s; fresh index started with %d roots", kept, len(roots))
+        return kept, roots
+    finally:
+        lock.release()
+
+
+def _readable_roots(db: Path) -> tuple[str, ...]:
+    """The roots a damaged index still yields (as stored), row by row so one bad page costs one root."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return ()
+    roots: list[str] = []
+    try:
+        ids = [row[0] for row in conn.execute("SELECT id FROM roots ORDER BY id")]
+        for root_id in ids:
+            with contextlib.suppress(sqlite3.Error):
+                row = conn.execute("SELECT path FROM roots WHERE id = ?", (root_id,)).fetchone()
+                if row and isinstance(row[0], str):
+                    roots.append(row[0])
+    except sqlite3.Error as exc:
+        log.warning("could not read the roots of the damaged index %s: %s", db, exc)
+    finally:
+        conn.close()
+    return tuple(roots)
+
+
+def _check_root(given: Path | str, path: Path, *, data_dir: Path) -> None:
+    """Raise LibrarianError unless ``path`` can be a root: a folder, or a regular file of a kind we read."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        raise LibrarianError(f"{given}: no such file or folder") from exc
+    except OSError as exc:
+        raise LibrarianError(f"{given}: cannot be read ({exc.strerror or exc})") from exc
+    if stat.S_ISDIR(info.st_mode):
+        resolved, own = path.resolve(), data_dir.resolve()
+        if resolved == own or own in resolved.parents:
+            raise LibrarianError(f"{given} is Librarian's own data folder; add the folders of your documents")
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise LibrarianError(f"{given} is not a folder or a regular file (a FIFO, socket or device); "
+                             "add a folder or a document")
+    if kind_for(path) is None:
+        raise LibrarianError(f"{given}: Librarian does not read this kind of file; add a folder, or a "
+                             "document (text, PDF, Word, OpenDocument, EPUB, HTML, Markdown, code, ...)")
+
+
+def _innermost_root(key: str, roots: dict[str, int]) -> str | None:
+    """The deepest of ``roots`` (keys) that is ``key`` or holds it; None when none does."""
+    covering = [root for root in roots if key == root or key.startswith(root.rstrip(os.sep) + os.sep)]
+    return max(covering, key=len, default=None)
+
+
+__all__ = ["Library", "default_data_dir", "resolve_data_dir", "set_aside_damaged_index", "ModelError"]

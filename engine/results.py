@@ -1,7 +1,11 @@
 """Plain data the engine hands to its callers (CLI, GUI, tests): search hits, progress, status.
 
-Everything here is a frozen dataclass of builtins so it crosses threads and processes, and turns
-into JSON with `dataclasses.asdict`.
+Everything here is a frozen dataclass of builtins so it crosses threads and processes.
+
+Paths are OS paths (``str``, with surrogate escapes for a name that is not valid UTF-8: see
+`paths`): pass them to ``open``, show their ``display_path``. The ``to_json`` methods write the
+display form, plus the raw bytes (base64) where the display form loses something, so JSON output is
+always valid UTF-8 and still names the very file.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .extract.base import Locator
+from .paths import display_path, path_json
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
@@ -47,9 +52,14 @@ class Hit:
     other_passages: int  # how many more passages of this document matched
     duplicates: tuple[str, ...] = ()  # other paths with the same content
 
+    @property
+    def display_path(self) -> str:
+        """``path`` for showing (U+FFFD for undecodable bytes); open ``path`` itself."""
+        return display_path(self.path)
+
     def to_json(self) -> dict:
         return {
-            "path": self.path,
+            **path_json(self.path),
             "title": self.title,
             "kind": self.kind,
             "modified": self.modified,
@@ -62,9 +72,17 @@ class Hit:
             "locator_text": str(self.locator),
             "matched": self.matched,
             "other_passages": self.other_passages,
-            "duplicates": list(self.duplicates),
+            "duplicates": [display_path(p) for p in self.duplicates],
+            **_bytes_of("duplicates", self.duplicates),
             "document_id": self.document_id,
         }
+
+
+def _bytes_of(field: str, paths: tuple[str, ...]) -> dict:
+    """``{field + "_bytes": [...]}`` (base64, or None where the name is valid UTF-8) when any of
+    ``paths`` has a lossy display form; nothing otherwise, as for a single `path_json`."""
+    raw = [path_json(p).get("path_bytes") for p in paths]
+    return {f"{field}_bytes": raw} if any(raw) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +92,7 @@ class SearchResult:
     took_ms: float
     hits: tuple[Hit, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)  # encode / ann / fts / fuse
+    notes: tuple[str, ...] = ()  # how the query was read, when it matters: "query shortened to ..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +105,10 @@ class PassageContext:
     locator: Locator
     text: str  # the surrounding text
     passage_span: tuple[int, int]  # where the passage sits in ``text``
+
+    @property
+    def display_path(self) -> str:
+        return display_path(self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +130,12 @@ class Progress:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    path: str
+    path: str  # an OS path, like `Hit.path`
     reason: str
+
+    @property
+    def display_path(self) -> str:
+        return display_path(self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +150,12 @@ class Status:
 
     def to_json(self) -> dict:
         return {
-            "roots": list(self.roots),
+            "roots": [display_path(root) for root in self.roots],
+            **_bytes_of("roots", self.roots),
             "documents": self.documents,
             "passages": self.passages,
             "embedded": self.embedded,
-            "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "failed": [{**path_json(f.path), "reason": f.reason} for f in self.failed],
             "model": self.model,
             "data_dir": self.data_dir,
         }
@@ -157,6 +185,7 @@ class CheckReport:
     duplicates: int
     ok: bool
     repaired: bool = False
+    mismatched: int = 0  # vectors in the vector index that differ from SQLite's copy (damaged bytes)
 
     def to_json(self) -> dict:
         return {
@@ -165,6 +194,7 @@ class CheckReport:
             "vectors_indexed": self.vectors_indexed,
             "missing": self.missing,
             "orphans": self.orphans,
+            "mismatched": self.mismatched,
             "duplicates": self.duplicates,
             "ok": self.ok,
             "repaired": self.repaired,

@@ -22,7 +22,8 @@ import numpy as np
 from .encoders import Encoder
 from .errors import QueryError
 from .extract.base import Locator
-from .query import ParsedQuery, parse
+from .paths import display_path, key_path, path_key
+from .query import WORD_START, ParsedQuery, clean_text, is_cjk, parse
 from .results import Hit, Matched, Mode, SearchFilters, SearchResult
 from .store import Store
 from .vectors import VectorCache
@@ -124,7 +125,7 @@ def _filter_sql(filters: SearchFilters | None) -> tuple[str, list]:
         return "", []
     clauses, params = [], []
     if filters.folder:
-        folder = filters.folder.rstrip("/\\")
+        folder = path_key(filters.folder.rstrip("/\\"))  # an OS path; documents.path holds keys
         clauses.append("(d.path = ? OR substr(d.path, 1, ?) = ?)")
         params += [folder, len(folder) + 1, folder + "/"]
     if filters.kinds:
@@ -156,7 +157,7 @@ class Searcher:
             raise QueryError("the query is empty")
         if k < 1:
             raise QueryError("k must be at least 1")
-        parsed = parse(query)
+        parsed = parse(query)  # undecodable bytes become U+FFFD, a long query is shortened
         store = self._store()
         timings: dict[str, float] = {}
         candidates = max(CANDIDATES, 2 * k)  # grouping: k documents need more than k passages
@@ -199,7 +200,8 @@ class Searcher:
         hits = self._hits(store, groups, info, parsed, k, mode)
         timings["fuse"] = (time.perf_counter() - t) * 1000
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(query=query, mode=mode, took_ms=took, hits=tuple(hits), timings_ms=timings)
+        return SearchResult(query=clean_text(query), mode=mode, took_ms=took, hits=tuple(hits), timings_ms=timings,
+                            notes=parsed.notes)
 
     # -- retrievers -----------------------------------------------------------------------------
     def _keyword(self, store: Store, parsed: ParsedQuery, limit: int, filters: SearchFilters | None, *,
@@ -371,49 +373,54 @@ class Searcher:
         terms = parsed.highlight_terms()
         hits: list[Hit] = []
         for index, group in enumerate(shown):
-            doc_id, ordinal, body, locator, path, title, kind, mtime_ns = details[group.best_pid]
+            doc_id, ordinal, body, locator, key, title, kind, mtime_ns = details[group.best_pid]
+            path = key_path(key)
             snippet, spans = make_snippet(body, terms)
             matched: Matched = "both" if group.words and group.meaning else "words" if group.words else "meaning"
             if mode == "keyword":
                 matched = "words"
             elif mode == "dense":
                 matched = "both" if spans else "meaning"
-            hits.append(Hit(document_id=doc_id, path=path, title=title or path, kind=kind or "", modified=mtime_ns / 1e9,
+            hits.append(Hit(document_id=doc_id, path=path, title=title or display_path(path), kind=kind or "", modified=mtime_ns / 1e9,
                             score=group.score, passage_id=group.best_pid, passage=ordinal, snippet=snippet,
                             highlights=tuple(spans), locator=Locator.from_dict(json.loads(locator)),
                             matched=matched, other_passages=group.passages - 1,
-                            duplicates=tuple(details[p][4] for p in duplicate_docs[index] if p in details)))
+                            duplicates=tuple(key_path(details[p][4]) for p in duplicate_docs[index] if p in details)))
         return hits
 
 
 def _stem(term: str) -> str:
-    """The part of a word its inflections share: a crude stand-in for the porter stemmer FTS5 uses."""
-    return term if len(term) <= 4 else term[: max(4, len(term) - 2)]
+    """The part of a word its inflections share: a crude stand-in for the porter stemmer FTS5 uses.
+    CJK bigrams are not inflected."""
+    return term if len(term) <= 4 or is_cjk(term) else term[: max(4, len(term) - 2)]
+
+
+def _alternatives(words: Sequence[str], cjk: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
+    """One regex for ``words`` (regex pieces, matched where a word starts) and ``cjk`` (pieces matched
+    anywhere: a CJK run has no spaces between its words). The word-start check is written once, in
+    front of the alternation: repeated in each alternative it makes the scan many times slower."""
+    parts = ([WORD_START + "(?:" + "|".join(words) + ")"] if words else []) + list(cjk)
+    return re.compile("|".join(parts), flags | re.UNICODE) if parts else None
 
 
 @functools.lru_cache(maxsize=256)
 def _stems_pattern(stems: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pass over a passage finds every stem it holds (longest first, at word starts)."""
-    if not stems:
-        return None
     ordered = sorted(stems, key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s in ordered) + ")", re.UNICODE)
+    return _alternatives([re.escape(s) for s in ordered if not is_cjk(s)], [re.escape(s) for s in ordered if is_cjk(s)])
 
 
-def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
-    """Words that start like a query term (for highlighting)."""
-    parts = []
-    for term in terms:
-        parts.append(re.escape(_stem(term)) + r"\w*")
-    if not parts:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")", re.IGNORECASE | re.UNICODE)
+@functools.lru_cache(maxsize=256)
+def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Words that start like a query term (for highlighting); CJK terms as they are."""
+    return _alternatives([re.escape(_stem(t)) + r"\w*" for t in terms if not is_cjk(t)],
+                         [re.escape(t) for t in terms if is_cjk(t)], re.IGNORECASE)
 
 
 def make_snippet(body: str, terms: Sequence[str], *, width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
     """The ``width`` characters of ``body`` richest in query terms, with the terms' spans marked."""
     text = " ".join(body.split())
-    pattern = _term_pattern(terms)
+    pattern = _term_pattern(tuple(terms))  # cached: every hit of a search has the same terms
     matches = [m.span() for m in pattern.finditer(text)] if pattern else []
     start = 0
     if len(text) > width and matches:

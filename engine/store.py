@@ -10,6 +10,7 @@ after a crash can then never point at someone else's passage.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -22,13 +23,15 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from .errors import IndexError_
+from .errors import DiskFullError, IndexDamagedError, IndexError_
+from .query import cjk_index_words
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # unicode61 with remove_diacritics folds accents so "café" finds "cafe"; porter stems English.
 # Underscores and dots are separators, so `snake_case` indexes as "snake" "case" and a quoted
-# query "snake_case" becomes the phrase "snake case".
+# query "snake_case" becomes the phrase "snake case". unicode61 keeps a run of Chinese or Japanese
+# as one token; the `words` column adds its character bigrams (see `index_words` and engine/query.py).
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 SCHEMA = f"""
@@ -68,7 +71,7 @@ CREATE TABLE IF NOT EXISTS passages (
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
     locator TEXT NOT NULL DEFAULT '{{}}',
-    words TEXT NOT NULL DEFAULT '',         -- identifiers split for the keyword index: parseConfig → parse Config
+    words TEXT NOT NULL DEFAULT '',         -- index_words(): parseConfig → parse Config, 汽车和 → 汽车 车和 汽 车 和
     vector BLOB                             -- int8[dims]; NULL until the encoder has caught up
 );
 CREATE INDEX IF NOT EXISTS passages_document ON passages(document_id, ordinal);
@@ -128,20 +131,122 @@ class NewPassage:
 
 
 def connect(db_path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    """Open a connection with the pragmas every connection needs."""
-    if read_only:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
-    else:
-        conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout=10000")
-    conn.execute("PRAGMA foreign_keys=ON")
-    # INSERT OR REPLACE would otherwise skip the FTS delete trigger and leave stale rows.
-    conn.execute("PRAGMA recursive_triggers=ON")
-    # Page cache per connection: the writer's bulk inserts profit from more; a reader serves a
-    # few hundred rows per query and every search thread holds one.
-    conn.execute(f"PRAGMA cache_size={-8000 if read_only else -32000}")
-    conn.execute("PRAGMA temp_store=MEMORY")
+    """Open a connection with the pragmas every connection needs. Every statement run through it
+    turns a corrupt file or a full disk into `IndexDamagedError` / `DiskFullError` (see `_Connection`)."""
+    try:
+        if read_only:
+            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False, factory=_Connection)
+        else:
+            conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None, factory=_Connection)
+    except sqlite3.Error as exc:
+        raise _unreadable(exc, Path(db_path)) from exc
+    conn.db_path = Path(db_path)
+    try:
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        # INSERT OR REPLACE would otherwise skip the FTS delete trigger and leave stale rows.
+        conn.execute("PRAGMA recursive_triggers=ON")
+        # Page cache per connection: the writer's bulk inserts profit from more; a reader serves a
+        # few hundred rows per query and every search thread holds one.
+        conn.execute(f"PRAGMA cache_size={-8000 if read_only else -32000}")
+        conn.execute("PRAGMA temp_store=MEMORY")
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise _unreadable(exc, Path(db_path)) from exc
+        raise
     return conn
+
+
+def _unreadable(exc: sqlite3.Error, db_path: Path) -> Exception:
+    """What an error opening the file means: damage, a full disk, or a file SQLite cannot open."""
+    translated = translate_sqlite_error(exc, db_path)
+    if translated is not exc:
+        return translated
+    return IndexError_(f"the index database {db_path} is unreadable ({exc}); move it away and re-index")
+
+
+# SQLite's primary result codes for "the file is not a sound database" and "no space left".
+_DAMAGED_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_FULL_CODE = 13  # SQLITE_FULL
+
+
+def translate_sqlite_error(exc: sqlite3.Error, db_path: Path) -> Exception:
+    """The `LibrarianError` a corrupt file or a full disk means, or ``exc`` itself for anything else
+    (a busy database, a bug in a query): those must not be mistaken for damage."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc)
+    if code in _DAMAGED_CODES or "malformed" in text or "not a database" in text:
+        return IndexDamagedError(db_path.parent, text)
+    if code == _FULL_CODE or "database or disk is full" in text:
+        return DiskFullError(db_path.parent)
+    return exc
+
+
+def integrity_problem(db_path: Path) -> str | None:
+    """The first problem SQLite's ``PRAGMA quick_check`` finds in the file, or None when it is sound.
+    O(size of the file): for `check` and for explaining an unexpected failure, not for every open."""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        conn.close()
+    lines = [line.strip() for row in rows for line in str(row[0]).splitlines()]
+    problems = [line for line in lines if line and line != "ok" and not line.startswith("***")]  # *** a heading
+    if not problems:
+        return None
+    return problems[0] + (", and other problems" if len(problems) > 1 else "")
+
+
+def _translating(method):
+    """``method`` of a cursor or connection, with SQLite's errors passed through `translate_sqlite_error`."""
+    @functools.wraps(method)
+    def call(self, *args):
+        try:
+            return method(self, *args)
+        except sqlite3.DatabaseError as exc:
+            connection = self if isinstance(self, sqlite3.Connection) else self.connection
+            raise translate_sqlite_error(exc, getattr(connection, "db_path", Path())) from exc
+    return call
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose statements and row fetches translate damage and a full disk (a corrupt page
+    may surface on any step, not only on the first)."""
+
+    execute = _translating(sqlite3.Cursor.execute)
+    executemany = _translating(sqlite3.Cursor.executemany)
+    executescript = _translating(sqlite3.Cursor.executescript)
+    fetchone = _translating(sqlite3.Cursor.fetchone)
+    fetchmany = _translating(sqlite3.Cursor.fetchmany)
+    fetchall = _translating(sqlite3.Cursor.fetchall)
+    __next__ = _translating(sqlite3.Cursor.__next__)
+
+
+class _Connection(sqlite3.Connection):
+    """The one boundary where SQLite's errors enter the engine: every statement runs on a `_Cursor`.
+    (CPython's ``Connection.execute`` does not go through ``cursor()``, hence the overrides.)"""
+
+    db_path: Path
+
+    def cursor(self, factory=_Cursor):  # type: ignore[override]
+        return super().cursor(factory)
+
+    def execute(self, *args):  # type: ignore[override]
+        return self.cursor().execute(*args)
+
+    def executemany(self, *args):  # type: ignore[override]
+        return self.cursor().executemany(*args)
+
+    def executescript(self, *args):  # type: ignore[override]
+        return self.cursor().executescript(*args)
+
+    commit = _translating(sqlite3.Connection.commit)
 
 
 class Store:
@@ -150,16 +255,18 @@ class Store:
     def __init__(self, db_path: Path, *, read_only: bool = False) -> None:
         self.path = db_path
         self.read_only = read_only
+        self.conn = connect(db_path, read_only=read_only)
         try:
-            self.conn = connect(db_path, read_only=read_only)
             if not read_only:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
                 self._create()
             self.db = sqlite_utils.Database(self.conn)
-        except sqlite3.DatabaseError as exc:
-            raise IndexError_(f"the index database {db_path} is unreadable ({exc}); "
-                              "move it away and re-index") from exc
+        except BaseException as exc:
+            self.conn.close()  # a damaged file is moved aside next: no handle may stay open on it
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _unreadable(exc, Path(db_path)) from exc
+            raise
 
     def _create(self) -> None:
         compile_options = {row[0] for row in self.conn.execute("PRAGMA compile_options")}
@@ -169,7 +276,8 @@ class Store:
         migrate_names = old == "1"  # schema 1 → 2: file names got their own index
         if migrate_names and not self._has_column("documents", "name"):
             self.conn.execute("ALTER TABLE documents ADD COLUMN name TEXT NOT NULL DEFAULT ''")
-        migrate_words = old in ("1", "2")  # schema 2 → 3: split identifiers in the keyword index
+        # schema 2 → 3: split identifiers in the keyword index; 3 → 4: CJK bigrams beside them
+        migrate_words = old in ("1", "2", "3")
         if migrate_words:
             self.conn.executescript(
                 "DROP TRIGGER IF EXISTS passages_ai; DROP TRIGGER IF EXISTS passages_ad; "
@@ -180,7 +288,7 @@ class Store:
             with self.transaction():
                 rows = self.conn.execute("SELECT id, title, body FROM passages").fetchall()
                 self.conn.executemany("UPDATE passages SET words = ? WHERE id = ?",
-                                      [(split_identifiers(f"{t} {b}"), pid) for pid, t, b in rows])
+                                      [(index_words(f"{t} {b}"), pid) for pid, t, b in rows])
         self.conn.executescript(SCHEMA)
         if migrate_names:
             with self.transaction():
@@ -210,7 +318,7 @@ class Store:
         try:
             if not self.read_only:
                 self.conn.execute("PRAGMA optimize")
-        except sqlite3.Error:
+        except (sqlite3.Error, IndexError_):  # a damaged or full file: closing must still work
             pass
         self.conn.close()
 
@@ -327,7 +435,7 @@ class Store:
     # -- passages -------------------------------------------------------------------------------
     def insert_passages(self, document_id: int, passages: Iterable[NewPassage]) -> int:
         rows = [(document_id, p.ordinal, p.title, p.body, p.char_start, p.char_end,
-                 json.dumps(p.locator, ensure_ascii=False), split_identifiers(f"{p.title} {p.body}")) for p in passages]
+                 json.dumps(p.locator, ensure_ascii=False), index_words(f"{p.title} {p.body}")) for p in passages]
         self.conn.executemany(
             "INSERT INTO passages(document_id, ordinal, title, body, char_start, char_end, locator, words) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -435,7 +543,7 @@ class _Transaction:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.conn.execute("COMMIT")
-        else:
+        elif self.conn.in_transaction:  # after SQLITE_FULL (and a few others) SQLite rolled back itself
             self.conn.execute("ROLLBACK")
 
 
@@ -452,6 +560,12 @@ def split_identifiers(text: str) -> str:
         if len(pieces) > 1:
             parts.extend(pieces)
     return " ".join(parts)
+
+
+def index_words(text: str) -> str:
+    """The ``words`` column: what the keyword index holds beyond unicode61's own tokens of the text,
+    split identifiers and the bigrams of CJK runs. Empty for ordinary English prose."""
+    return " ".join(part for part in (split_identifiers(text), cjk_index_words(text)) if part)
 
 
 def file_name(path: str) -> str:

@@ -5,30 +5,48 @@ records which SQLite vectors generation it reflects. On open, a matching sidecar
 trusted as is; otherwise the index is reconciled with SQLite: keys SQLite has but the file lacks are
 added from the stored vectors (never re-encoded), keys SQLite no longer has are removed. A crash at
 any point between SQLite and this file is therefore healed at the next open.
+
+The file carries no checksum, so bytes damaged on disk would be served as vectors and search would
+rank garbage. SQLite keeps its own copy of every vector (the truth): each open compares a few keys
+picked at random against it and rebuilds the cache when any differs; `Library.check` compares all.
+
+A failed save (disk full, no permission) leaves the previous file in place and no temporary file
+behind; the error says which directory and why (`DiskFullError` when the disk is full).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnxruntime  # noqa: F401  (see below)
+
+from . import _onnxruntime  # noqa: F401  (before usearch, and telemetry off: see below)
+
+# isort: split
 from usearch.index import Index
 
+from .errors import DiskFullError, IndexError_
 from .store import Store
 
 # onnxruntime must be loaded before usearch: the other order segfaults in onnxruntime's import
 # (usearch 2.26.6 + onnxruntime 1.32.0, Linux x86-64; tests/test_import_order.py guards it).
+# It is loaded through engine/_onnxruntime.py, which turns its telemetry off first.
 
 log = logging.getLogger(__name__)
 
 # Below this size an exact scan is as fast as the graph and has perfect recall.
 EXACT_SEARCH_BELOW = 20_000
+
+# Keys compared with SQLite at each open: cheap (primary-key lookups), and random bytes over the
+# vectors region change nearly every vector, so a handful is enough to notice.
+OPEN_SAMPLE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +83,7 @@ class VectorCache:
                    and meta.get("dims") == self.dims)
         with self.lock:
             loaded = False
-            if self.path.exists() and meta.get("model_id") == model_id:
+            if self.path.is_file() and meta.get("model_id") == model_id:
                 try:
                     index = self._empty()
                     viewed = view and current
@@ -77,6 +95,10 @@ class VectorCache:
                         self.index, loaded, self._viewed = index, True, viewed
                 except Exception as exc:  # a truncated or foreign file is just a cache miss
                     log.warning("vector index %s unreadable (%s); rebuilding from SQLite", self.path, exc)
+            if loaded and self.mismatched(store, sample=OPEN_SAMPLE):
+                log.warning("vector index %s holds vectors that differ from SQLite's; rebuilding it from SQLite",
+                            self.path)
+                loaded, self._viewed = False, False
             if loaded and current and len(self.index) == meta.get("count"):
                 self.saved_generation = generation
                 return Reconciled(0, 0, False)
@@ -105,6 +127,32 @@ class VectorCache:
         if len(self.index) == 0:
             return np.zeros(0, dtype=np.uint64)
         return np.unique(np.asarray(self.index.keys, dtype=np.uint64))
+
+    def mismatched(self, store: Store, *, sample: int | None = None) -> int:
+        """How many vectors of this cache differ from SQLite's copy of them (the truth). ``sample``
+        compares that many keys picked at random (the probe at open); None compares every stored
+        vector (`Library.check`). Keys absent on either side are `_reconcile`'s business, not counted."""
+        if sample is None:
+            return sum(self._differing(keys, vectors) for keys, vectors in store.iter_vectors(dims=self.dims))
+        with self.lock:
+            size = len(self.index)
+            if size == 0:
+                return 0
+            positions = np.random.default_rng().choice(size, size=min(sample, size), replace=False)
+            picked = [int(self.index.keys[int(position)]) for position in positions]
+        return sum(self._differing(keys, vectors) for keys, vectors in store.iter_vectors(ids=picked, dims=self.dims))
+
+    def _differing(self, keys: np.ndarray, vectors: np.ndarray) -> int:
+        """How many of ``keys`` the cache holds with a vector other than ``vectors`` (SQLite's)."""
+        with self.lock:
+            present = np.atleast_1d(np.asarray(self.index.contains(keys), dtype=bool))
+            if not present.any():
+                return 0
+            cached = self.index.get(keys[present])
+        cached = np.asarray(cached, dtype=np.int8).reshape(int(present.sum()), -1)
+        if cached.shape[1] != vectors.shape[1]:
+            return int(present.sum())
+        return int(np.any(cached != vectors[present], axis=1).sum())
 
     def key_count(self) -> tuple[int, int]:
         """(entries, distinct keys): they differ only if the file holds duplicate keys."""
@@ -178,17 +226,26 @@ class VectorCache:
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, *, generation: int, model_id: str) -> None:
-        """Write the index atomically, then the sidecar that vouches for it."""
+        """Write the index atomically, then the sidecar that vouches for it. On failure the previous
+        file stays and the temporary file is removed; raises `DiskFullError` or `IndexError_`."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_non_file(self.path)
+        _refuse_non_file(self.sidecar)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with self.lock:
-            self.index.save(str(tmp))
-            count = len(self.index)
-        _fsync_file(tmp)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
-        _write_json_atomic(self.sidecar, {"generation": generation, "model_id": model_id,
-                                          "dims": self.dims, "count": count})
+        needed = 0
+        try:
+            with self.lock:
+                needed = self.index.serialized_length
+                _create_private(tmp)  # usearch truncates and fills it, keeping the 0600 mode
+                self.index.save(str(tmp))
+                count = len(self.index)
+            _fsync_file(tmp)
+            os.replace(tmp, self.path)
+            _write_json_atomic(self.sidecar, {"generation": generation, "model_id": model_id,
+                                              "dims": self.dims, "count": count})
+        except (OSError, RuntimeError) as exc:  # usearch reports a short write as RuntimeError
+            tmp.unlink(missing_ok=True)
+            raise _save_error(self.path, exc, needed=needed) from exc
         self.saved_generation = generation
 
     def _read_sidecar(self) -> dict:
@@ -199,7 +256,40 @@ class VectorCache:
 
     def discard_files(self) -> None:
         for path in (self.path, self.sidecar):
+            _refuse_non_file(path)
             path.unlink(missing_ok=True)
+
+
+def _refuse_non_file(path: Path) -> None:
+    """A folder (or anything but a file) where the cache belongs is not ours to delete or replace."""
+    if path.exists() and not path.is_file():
+        raise IndexError_(f"{path} is a folder or another non-file where Librarian keeps its vector index; "
+                          f"move it out of {path.parent} (Librarian never deletes what it did not write)")
+
+
+def _create_private(path: Path) -> None:
+    """Create (or truncate) ``path`` readable by its owner only, before anything is written into it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if hasattr(os, "fchmod"):  # POSIX: an older file left behind keeps its mode through O_CREAT
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _save_error(path: Path, exc: BaseException, *, needed: int) -> Exception:
+    """`DiskFullError` when the write failed for lack of space, else an `IndexError_` naming the file.
+    usearch gives no errno ("Failed to serialize into stream"), so then the free space decides."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return DiskFullError(path.parent)
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < max(needed, 1) and not isinstance(exc, PermissionError):
+        return DiskFullError(path.parent)
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return IndexError_(f"cannot save the vector index {path}: {reason}")
 
 
 def _fsync_file(path: Path) -> None:
@@ -212,9 +302,13 @@ def _fsync_file(path: Path) -> None:
 
 def _write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    try:
+        _create_private(tmp)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -8,6 +8,7 @@ one cheap crawl, and moves are recognised by content.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .library import Library
-from .results import UpdateReport
+from .results import IndexControl, UpdateReport
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,21 @@ class Watcher:
         self._stop = threading.Event()
         self._last_event = 0.0
         self._observer: Any = None
+        self._data_dir = os.path.realpath(library.data_dir)
         self._thread: threading.Thread | None = None
+        self._control: IndexControl | None = None  # the update in progress, for stop() to cancel
 
     def _on_event(self, event) -> None:
         if event.event_type not in CHANGE_EVENTS:
             return  # "opened" / "closed_no_write": our own reading of the files would wake us again
         if getattr(event, "is_directory", False) and event.event_type == "modified":
             return  # a folder's mtime changes with every file in it; the file events say more
-        paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
-        if any(_is_hidden(p) for p in paths if p):
+        paths = [os.fsdecode(p) for p in (getattr(event, "src_path", ""), getattr(event, "dest_path", "")) if p]
+        if any(_is_hidden(p) for p in paths):
             return
+        if any(_inside(p, self._data_dir) for p in paths):
+            return  # our own index being written, in a data dir placed inside a root: not a change
+
         self._last_event = time.monotonic()
         self._dirty.set()
 
@@ -57,12 +63,20 @@ class Watcher:
                 watcher._on_event(event)
 
         self._observer = Observer()
+        self._observer.start()
         for root in self.library.roots():
             path = Path(root)
             target = path if path.is_dir() else path.parent
-            if target.exists():
+            if not target.exists():
+                continue  # unplugged: the periodic rescan notices when it is back
+            try:
+                # Scheduled one by one on the running observer, so that a root that cannot be
+                # watched (no permission, the inotify watch limit, a share that refuses) costs its
+                # events only: the periodic rescan still covers it, and the other roots stay watched.
                 self._observer.schedule(Handler(), str(target), recursive=path.is_dir())
-        self._observer.start()
+            except OSError as exc:
+                log.warning("cannot watch %s (%s); it is rescanned every %.0f s instead",
+                            root, exc.strerror or exc, self.rescan_seconds)
         self._thread = threading.Thread(target=self._loop, name="librarian-watch", daemon=True)
         self._thread.start()
 
@@ -75,8 +89,11 @@ class Watcher:
             if self._dirty.is_set() and now - self._last_event >= self.quiet_seconds or due:
                 self._dirty.clear()
                 last_scan = now
+                self._control = IndexControl()
+                if self._stop.is_set():
+                    break  # stop() came first: it may not have seen this control to cancel it
                 try:
-                    report = self.library.update()
+                    report = self.library.update(control=self._control)
                 except Exception:  # the watcher must outlive one bad update
                     log.exception("update after file changes failed")
                     continue
@@ -84,13 +101,23 @@ class Watcher:
                     self.on_update(report)
 
     def stop(self) -> None:
+        """Stop watching. An update in progress is cancelled and waited for: it stops between two
+        files and after its current batch of passages, and leaving earlier would let the process
+        exit while the encoder runs (onnxruntime then aborts it)."""
         self._stop.set()
         self._dirty.set()
+        if self._control is not None:
+            self._control.cancel()
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
         if self._thread is not None:
-            self._thread.join(timeout=60)
+            self._thread.join()
+
+
+def _inside(path: str, folder: str) -> bool:
+    path = os.path.realpath(path)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _is_hidden(path: str) -> bool:

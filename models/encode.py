@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
+from librarian.engine._onnxruntime import ort  # telemetry off before the import
 from tokenizers import Tokenizer
 
 

@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import onnxruntime as ort
+    from librarian.engine._onnxruntime import ort  # telemetry off before the import
 
     from . import quantize as qz
     from .speed import measure

@@ -59,6 +59,7 @@ def optimize_bert(src: Path, dst: Path, num_heads: int = BERT_HEADS, hidden_size
     Higher ORT levels would write CPU-specific ops (FusedMatMul, NCHWc) that the quantiser does not handle and
     that ORT re-derives at load time anyway.
     """
+    from librarian.engine import _onnxruntime  # noqa: F401  (telemetry off before onnxruntime loads)
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
@@ -83,6 +84,7 @@ def optimize_bert(src: Path, dst: Path, num_heads: int = BERT_HEADS, hidden_size
 
 def quantize(src: Path, dst: Path, variant: QuantVariant) -> dict:
     """Per-channel dynamic int8 quantisation of an ORT-optimised graph (PITFALLS: not ORTQuantizer)."""
+    from librarian.engine import _onnxruntime  # noqa: F401  (telemetry off before onnxruntime loads)
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(

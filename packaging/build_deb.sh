@@ -69,7 +69,9 @@ find "$PKG/opt" -type f -exec sh -c 'for f; do if [ -x "$f" ]; then chmod 755 "$
 echo "== dependencies"
 # Optional plugins: the GTK platform theme loads only where GTK is installed (Recommends).
 OPTIONAL_RE='/platformthemes/libqgtk3\.so$'
-FALLBACK_DEPENDS="libc6 (>= 2.36), libstdc++6, libgcc-s1, libglib2.0-0, libdbus-1-3, libfontconfig1, libfreetype6, \
+# glibc is backward compatible only: without dpkg-shlibdeps, ask for the build machine's own.
+BUILD_GLIBC=$(ldd --version 2>/dev/null | awk 'NR == 1 {print $NF}')
+FALLBACK_DEPENDS="libc6 (>= $BUILD_GLIBC), libstdc++6, libgcc-s1, libglib2.0-0, libdbus-1-3, libfontconfig1, libfreetype6, \
 libgl1, libegl1, libx11-6, libx11-xcb1, libxcb1, libxcb-cursor0, libxcb-glx0, libxcb-icccm4, libxcb-image0, \
 libxcb-keysyms1, libxcb-randr0, libxcb-render0, libxcb-render-util0, libxcb-shape0, libxcb-shm0, libxcb-sync1, \
 libxcb-util1, libxcb-xfixes0, libxcb-xkb1, libxkbcommon0, libxkbcommon-x11-0, libwayland-client0, \
@@ -137,8 +139,9 @@ Librarian $VERSION, portable build for Linux ($MACHINE). No installation, no Pyt
   ./librarian --help
 
 Needs the system libraries every desktop has (X11 or Wayland, OpenGL/EGL, fontconfig, D-Bus,
-xkbcommon, xcb-cursor); on Debian/Ubuntu the .deb installs them for you. Built on glibc $(ldd --version | head -1 | awk '{print $NF}').
-Your index lives in ~/.local/share/librarian; delete this folder to uninstall.
+xkbcommon, xcb-cursor); on Debian/Ubuntu the .deb installs them for you. Built on glibc $BUILD_GLIBC:
+runs where glibc is $BUILD_GLIBC or newer. To uninstall, delete this folder; what the app wrote stays
+in ~/.local/share/librarian (index), ~/.config/librarian (settings), ~/.local/state/librarian (log).
 EOF
 tar -C "$TMP/tar" --owner=0 --group=0 -czf "$TARBALL" "librarian-$VERSION"
 

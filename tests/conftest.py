@@ -13,6 +13,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests that import onnxruntime directly (not through engine/_onnxruntime.py) must not phone home either.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 from librarian.engine.encoders import Encoder, Model  # noqa: E402
 
@@ -42,8 +44,9 @@ def fake_model(dims: int = 64, name: str = "fake") -> Model:
 
 @pytest.fixture(autouse=True)
 def _hermetic_data_dir(tmp_path_factory, monkeypatch):
-    """No test ever touches the real user data dir."""
+    """No test ever touches the real user data dir (or the user cache: the model checksum cache)."""
     monkeypatch.setenv("LIBRARIAN_DATA_DIR", str(tmp_path_factory.mktemp("default-data")))
+    monkeypatch.setenv("LIBRARIAN_CACHE_DIR", str(tmp_path_factory.mktemp("default-cache")))
 
 
 @pytest.fixture

@@ -329,7 +329,7 @@ def test_unreadable_file_is_permission_denied(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):  # chmod 000 does not stop root, so refuse at open() instead
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(_common, "open", refuse, raising=False)
+    monkeypatch.setattr(_common, "open_user_file", refuse)  # every user-file open goes through it
     with pytest.raises(ExtractionError, match="permission denied") as info:
         extract(path)
     assert info.value.path == str(path)

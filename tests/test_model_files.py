@@ -7,12 +7,12 @@ independently of ``librarian.models.encode``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from librarian.engine.model_folder import file_sha256
 
 SHIPPED = Path(__file__).resolve().parents[1] / "models" / "shipped"
 MAX_FOLDER_BYTES = 40 * 1024 * 1024
@@ -43,14 +43,6 @@ def session(manifest):
     return ort.InferenceSession(
         str(SHIPPED / manifest["towers"]["passage"]["file"]), so, providers=["CPUExecutionProvider"]
     )
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def test_manifest_shape(manifest):
@@ -95,7 +87,7 @@ def test_sha256_match_files(manifest):
     for tower in manifest["towers"].values():
         assert tower["file"] in files
     for name, digest in files.items():
-        assert _sha256(SHIPPED / name) == digest, f"{name} changed since the manifest was written"
+        assert file_sha256(SHIPPED / name) == digest, f"{name} changed since the manifest was written"
 
 
 def test_folder_size():

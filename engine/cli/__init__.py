@@ -1,7 +1,10 @@
 """`librarian` command line: one module per command, this one parses and dispatches.
 
-Expected failures (`LibrarianError`) print one line and exit 1; Ctrl-C exits 130. Never a traceback
-unless LIBRARIAN_DEBUG=1.
+Expected failures (`LibrarianError`) print one line and exit with the error's ``exit_status`` (1,
+or 75 "try again later" while another process holds the index); Ctrl-C exits 130. Never a traceback
+unless LIBRARIAN_DEBUG=1. An unexpected failure is first checked against the index file: when
+SQLite finds it damaged, that is the one line the user sees (a corrupt page can surface as any
+exception, e.g. a KeyError for a row that vanished); a genuine bug still shows its traceback.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("LIBRARIAN_DEBUG"):
             raise
         print(f"librarian: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_status
     except KeyboardInterrupt:
         print("librarian: interrupted; what was indexed so far is kept", file=sys.stderr)
         return 130
@@ -95,6 +98,35 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        damage = None if os.environ.get("LIBRARIAN_DEBUG") else _damage_behind(args, exc)
+        if damage is None:
+            raise
+        print(f"librarian: error: {damage}", file=sys.stderr)
+        return damage.exit_status
+
+
+def _damage_behind(args: argparse.Namespace, exc: Exception) -> LibrarianError | None:
+    """The `LibrarianError` an unexpected exception stands for (a damaged index file, a full disk),
+    or None when the index is sound and the exception is a bug to report as it is."""
+    import sqlite3
+
+    from ..library import DB_NAME, resolve_data_dir
+    from ..store import integrity_problem, translate_sqlite_error
+
+    db = resolve_data_dir(getattr(args, "data_dir", None)) / DB_NAME
+    if isinstance(exc, sqlite3.Error):
+        translated = translate_sqlite_error(exc, db)
+        if isinstance(translated, LibrarianError):
+            return translated
+    if not db.is_file():
+        return None
+    problem = integrity_problem(db)
+    if problem is None:
+        return None
+    from ..errors import IndexDamagedError
+
+    return IndexDamagedError(db.parent, problem)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ def add_parser(sub) -> None:
                                    "roots yet, indexes the bundled demo library.")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--no-embed", action="store_true", help="store passages for keyword search only; embed later")
+    p.add_argument("--rehash", action="store_true",
+                   help="re-read every file to catch changes that kept the size and modification time "
+                        "(slower; only files whose content changed are indexed again)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"the index was embedded with {old}; re-embedding every passage with {new}", file=sys.stderr)
         bar = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
         try:
-            report = library.update(progress=bar, embed=not args.no_embed)
+            report = library.update(progress=bar, embed=not args.no_embed, rehash=args.rehash)
         finally:
             bar.close()
         status = library.status()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 
 from ..errors import LibrarianError
@@ -49,7 +50,23 @@ def _filters(args: argparse.Namespace) -> SearchFilters | None:
 def _result_json(result: SearchResult) -> dict:
     return {"query": result.query, "took_ms": round(result.took_ms, 3),
             "timings_ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
-            "results": [h.to_json() for h in result.hits]}
+            "notes": list(result.notes), "results": [h.to_json() for h in result.hits]}
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Standard input line by line, read as UTF-8 whatever the locale says; bytes that are not
+    UTF-8 become U+FFFD (a query is text, and one bad byte must not end the whole batch)."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # stdin replaced by a text stream (tests, an embedding program)
+        yield from sys.stdin
+        return
+    for line in raw:
+        yield line.decode("utf-8", "replace")
+
+
+def _print_notes(result: SearchResult) -> None:
+    for note in result.notes:
+        print(f"librarian: note: {note}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     filters = _filters(args)
     with open_library(args) as library:
         if args.stdin:
-            for line in sys.stdin:
+            for line in _stdin_lines():
                 query = line.strip()
                 if not query:
                     continue
@@ -67,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             return 0
         result = library.search(args.query, k=args.k, mode=args.mode, filters=filters)
+        _print_notes(result)
         if not library.roots():
             print("the library is empty: add a folder with `librarian index PATH`", file=sys.stderr)
     if args.json:
@@ -79,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         where = f" ({hit.locator})" if str(hit.locator) else ""
         more = f", +{hit.other_passages} more passages" if hit.other_passages else ""
         print(f"{rank}. {hit.title}  [{hit.matched}{more}]")
-        print(f"   {hit.path}{where}")
+        print(f"   {hit.display_path}{where}")
         print(f"   {hit.snippet}")
     print(f"({result.took_ms:.0f} ms)", file=sys.stderr)
     return 0

@@ -24,6 +24,14 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+def _tolerate_undecodable_input() -> None:
+    """Bytes the terminal's encoding cannot decode become U+FFFD instead of ending the session
+    with a UnicodeDecodeError: a query is text."""
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="replace")
+
+
 def run(args: argparse.Namespace) -> int:
     from .index import ProgressBar
 
@@ -39,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         status = library.status()
         print(f"{status.documents} documents, {status.passages} passages. Type a query "
               "(try: fast automobile); an empty line quits.", file=sys.stderr)
+        _tolerate_undecodable_input()
         while True:
             try:
                 query = input("search> ").strip()
@@ -47,10 +56,12 @@ def run(args: argparse.Namespace) -> int:
             if not query:
                 break
             result = library.search(query, k=5)
+            for note in result.notes:
+                print(f"  note: {note}")
             if not result.hits:
                 print("  no results")
             for rank, hit in enumerate(result.hits, start=1):
                 where = f" ({hit.locator})" if str(hit.locator) else ""
-                print(f"  {rank}. {hit.title}  [{hit.matched}]\n     {hit.path}{where}\n     {hit.snippet}")
+                print(f"  {rank}. {hit.title}  [{hit.matched}]\n     {hit.display_path}{where}\n     {hit.snippet}")
             print(f"  ({result.took_ms:.0f} ms)")
     return 0

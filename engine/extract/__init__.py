@@ -19,10 +19,14 @@ from __future__ import annotations
 import importlib
 import os
 import zipfile
+import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import ExtractionError
+from ..userfiles import NotARegularFileError, open_user_file
 from . import _testing
+from ._zipcheck import check_zip, read_prefix_of_member
 from .base import Extracted, ExtractFn, Extractor, Locator, Segment
 
 __all__ = [
@@ -124,34 +128,44 @@ def kind_for(path: Path | str) -> str | None:
 def sniff(path: Path) -> str | None:
     """The kind the first bytes announce, for container formats only; None when nothing matches.
 
-    Raises ExtractionError for formats recognised but not supported (legacy binary Office).
+    Raises ExtractionError for formats recognised but not supported (legacy binary Office), for
+    zip bombs, and (through `open_user_file`) for anything that is not a regular file.
     """
-    with open(path, "rb") as fh:
+    with open_user_file(path) as fh:
         head = fh.read(1024)
+        if head.startswith(b"PK\x03\x04"):
+            return _sniff_zip(fh)
     if b"%PDF-" in head:  # the spec allows junk before the header
         return "pdf"
     if head.startswith(b"{\\rtf"):
         return "rtf"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         raise ExtractionError("legacy binary Office file (.doc/.ppt/.xls) is not supported; save it as .docx/.pptx")
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-                mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-        except (zipfile.BadZipFile, OSError, EOFError):
-            return None  # leave the verdict to the suffix's extractor ("corrupt or truncated ...")
-        if "word/document.xml" in names:
-            return "docx"
-        if "ppt/presentation.xml" in names:
-            return "pptx"
-        if mimetype.startswith(b"application/epub+zip"):
-            return "epub"
-        if mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
-            return "odt"
     lowered = head.lstrip().lower()
     if lowered.startswith((b"<!doctype html", b"<html")):
         return "html"
+    return None
+
+
+def _sniff_zip(fh: BinaryIO) -> str | None:
+    """The zip-based format of an open file. The zip-bomb check comes before any member is read,
+    as on every other zip path, and of ``mimetype`` only its first bytes are inflated."""
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            check_zip(zf)
+            names = set(zf.namelist())
+            mimetype = read_prefix_of_member(zf, "mimetype", 100)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError,
+            OSError, EOFError):
+        return None  # leave the verdict to the suffix's extractor ("corrupt or truncated ...")
+    if "word/document.xml" in names:
+        return "docx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    if mimetype.startswith(b"application/epub+zip"):
+        return "epub"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
+        return "odt"
     return None
 
 
@@ -189,6 +203,8 @@ def _extract(path: Path) -> Extracted:
         if found is None:
             raise ExtractionError("unsupported file type")
         return found.extract(path)
+    except NotARegularFileError as exc:  # swapped for a FIFO, socket or device since the crawl
+        raise ExtractionError(exc.strerror or "not a regular file") from exc
     except FileNotFoundError as exc:
         raise ExtractionError("file not found (moved or deleted?)") from exc
     except PermissionError as exc:

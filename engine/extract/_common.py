@@ -19,15 +19,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ExtractionError
+from ..userfiles import open_user_file
 from .base import Extracted, Locator, Segment
 
 HEADING_SEPARATOR = " › "
 
 MAX_CHARS = 5_000_000
+# Pages, sections or messages kept per file. Only degenerate files get near it (MAX_CHARS spread
+# over this many segments is 50 characters each), and each segment is an object the worker pickles
+# and the main process unpickles.
+MAX_SEGMENTS = 100_000
 # Worst case is 4 bytes per character (UTF-8 astral, UTF-32); reading more than this is wasted work.
 MAX_TEXT_BYTES = MAX_CHARS * 4
 SNIFF_BYTES = 64 * 1024
 TRUNCATION_NOTE = "\n[… text truncated: the document is longer than {limit:,} characters]"
+# Titles and heading paths are labels repeated on every passage: a hostile 10 MB <title> or TOC
+# label must not be copied into thousands of rows.
+MAX_LABEL_CHARS = 1000
 
 # C0 controls except \t and \n, DEL, and C1 controls: deleted. Lone surrogates become U+FFFD.
 _DELETE = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]}
@@ -111,9 +119,11 @@ class Collector:
     def __init__(self, *, max_chars: int | None = None, keep_lines: bool = False) -> None:
         self.segments: list[Segment] = []
         self.max_chars = MAX_CHARS if max_chars is None else max_chars  # read late: tests lower it
+        self.max_segments = MAX_SEGMENTS
         self.keep_lines = keep_lines
         self.total = 0
         self.full = False
+        self.segments_capped = False
 
     def add(self, text: str, locator: Locator | None = None) -> None:
         if self.full:
@@ -123,18 +133,36 @@ class Collector:
             text = text.strip()
         if not text.strip():
             return
+        if len(self.segments) >= self.max_segments:
+            self.full = self.segments_capped = True
+            return
         room = self.max_chars - self.total
         if len(text) > room:
             text = text[:room] + TRUNCATION_NOTE.format(limit=self.max_chars)
             self.full = True
         self.total += len(text)
-        self.segments.append(Segment(text=text, locator=locator or Locator()))
+        self.segments.append(Segment(text=text, locator=_bounded(locator or Locator())))
 
-    def result(self, title: str | None, kind: str, path: Path) -> Extracted:
-        title = clean(title or "").strip().replace("\n", " ")
+    def result(self, title: str | None, kind: str, path: Path, *, notes: tuple[str, ...] = ()) -> Extracted:
+        title = clean((title or "")[:MAX_LABEL_CHARS]).strip().replace("\n", " ")
+        if self.segments_capped:
+            notes = (f"text truncated: only the first {self.max_segments:,} pages or sections are indexed", *notes)
+        elif self.full:
+            notes = (truncation_note(self.max_chars), *notes)
         return Extracted(
-            title=title or fallback_title(path), segments=self.segments, kind=kind, truncated=self.full
+            title=title or fallback_title(path), segments=self.segments, kind=kind, truncated=self.full,
+            notes=notes,
         )
+
+
+def truncation_note(limit: int) -> str:
+    return f"text truncated: only the first {limit:,} characters are indexed"
+
+
+def _bounded(locator: Locator) -> Locator:
+    if locator.heading is None or len(locator.heading) <= MAX_LABEL_CHARS:
+        return locator
+    return Locator(page=locator.page, heading=locator.heading[:MAX_LABEL_CHARS] + "…", line=locator.line)
 
 
 # --------------------------------------------------------------------------------------- encodings
@@ -151,10 +179,16 @@ _WESTERN = set("àâäáãåæçèéêëìíîïñòóôöõøœùúûüýÿßÀ
 
 def read_text_file(path: Path) -> tuple[str, bool]:
     """Read and decode a text file of unknown encoding; returns (text, truncated)."""
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_TEXT_BYTES + 1)
-    truncated = len(data) > MAX_TEXT_BYTES
-    return decode_text(data[:MAX_TEXT_BYTES], truncated=truncated), truncated
+    data, truncated = read_prefix(path, MAX_TEXT_BYTES)
+    return decode_text(data, truncated=truncated), truncated
+
+
+def read_prefix(path: Path, limit: int) -> tuple[bytes, bool]:
+    """The first ``limit`` bytes of a user file and whether there was more (a FIFO or device is
+    refused by `open_user_file`, never waited on)."""
+    with open_user_file(path) as fh:
+        data = fh.read(limit + 1)
+    return data[:limit], len(data) > limit
 
 
 def decode_text(data: bytes, *, truncated: bool = False) -> str:

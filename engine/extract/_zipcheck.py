@@ -11,13 +11,17 @@ worker's memory limit (``isolate.py``) is the last line of defence behind this c
 
 from __future__ import annotations
 
+import contextlib
+import os
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import ExtractionError
+from ..userfiles import open_user_file
 
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_RATIO = 200  # real office XML compresses 5-30x; 1 GB of zeros compresses ~1000x
@@ -60,15 +64,21 @@ def check_zip(
 
 
 @contextmanager
-def open_zip(path: Path, label: str) -> Iterator[zipfile.ZipFile]:
-    """Open ``path`` as a checked zip; corrupt archives become ExtractionError naming ``label``.
+def open_zip(source: Path | BinaryIO, label: str) -> Iterator[zipfile.ZipFile]:
+    """Open ``source`` (a path, or a user file already opened with `open_user_file`) as a checked
+    zip; corrupt archives become ExtractionError naming ``label``.
 
+    This is the only way extractors open a zip: every read of a member comes after `check_zip`.
+    Libraries that open the package themselves (python-docx, python-pptx) get the same file object
+    inside the ``with`` block, so the bytes they parse are the bytes that were checked.
     Errors raised while the caller reads members (bad CRC, truncated deflate stream) inside the
     ``with`` block are translated too, so each extractor needs only this one guard.
     """
     corrupt = f"corrupt or truncated {label} file"
     try:
-        with zipfile.ZipFile(path) as zf:
+        with contextlib.ExitStack() as stack:
+            fh = stack.enter_context(open_user_file(source)) if isinstance(source, (str, os.PathLike)) else source
+            zf = stack.enter_context(zipfile.ZipFile(fh))
             check_zip(zf)
             yield zf
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as exc:
@@ -79,6 +89,16 @@ def open_zip(path: Path, label: str) -> Iterator[zipfile.ZipFile]:
         if "encrypted" in str(exc) or "password" in str(exc):
             raise ExtractionError(f"encrypted {label} file") from exc
         raise
+
+
+def read_prefix_of_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """The first ``limit`` inflated bytes of a member (b"" when absent): enough to sniff a type,
+    never the whole of a member that may be a bomb."""
+    try:
+        with zf.open(name) as member:
+            return member.read(limit)
+    except KeyError:
+        return b""
 
 
 def read_member(zf: zipfile.ZipFile, name: str, label: str) -> bytes:

@@ -58,6 +58,10 @@ class Extracted:
     # True when the text was cut at the size cap (see ``_common.MAX_CHARS``); the last segment then
     # ends with a note saying so. Added after the first contract, hence the default.
     truncated: bool = False
+    # Problems a user should see next to an indexed file: it was read, but not all of it made it
+    # into the index ("text truncated: only the first 5,000,000 characters are indexed"). Empty for
+    # most files; the chunker adds its own (`chunk.Chunked.notes`).
+    notes: tuple[str, ...] = ()
 
 
 ExtractFn = Callable[[Path], Extracted]

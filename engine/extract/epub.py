@@ -26,6 +26,7 @@ OPF = "{http://www.idpf.org/2007/opf}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
 ENC = "{http://www.w3.org/2001/04/xmlenc#}"
+MAX_TITLE_CHARS = 300  # a chapter title is a label that prefixes every heading path of the chapter
 # Font obfuscation is listed in encryption.xml too, but it is not DRM on the text.
 _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
 
@@ -89,6 +90,27 @@ def _own_title(tree: object) -> str | None:
     return None
 
 
+def _spine_chapters(opf: ET.Element, manifest: dict[str, tuple[str, str, str]]) -> list[str]:
+    """The XHTML files of the spine in reading order, each once.
+
+    A file listed again (directly, or by another manifest id for the same href with a different
+    #fragment) is read only the first time: a 400 KB book whose spine names one chapter 1,250
+    times must not become 1,250 copies of it. No spine at all fails the book, as Calibre does
+    ("Spine is empty"): guessing an order from the manifest could index a table of contents, a
+    cover or an appendix as if they were the text.
+    """
+    if opf.find(f"{OPF}spine/{OPF}itemref") is None:
+        raise ExtractionError("EPUB has no reading order (spine)")
+    chapters: dict[str, None] = {}
+    for ref in opf.iter(OPF + "itemref"):
+        item = manifest.get(ref.get("idref", ""))
+        if item and ("html" in item[1] or item[0].endswith((".xhtml", ".html", ".htm"))):
+            chapters.setdefault(item[0])
+    if not chapters:
+        raise ExtractionError("EPUB reading order (spine) lists no XHTML chapters")
+    return list(chapters)
+
+
 def extract_epub(path: Path) -> Extracted:
     collector = Collector()
     with open_zip(path, "EPUB") as zf:
@@ -107,11 +129,7 @@ def extract_epub(path: Path) -> Extracted:
                                  item.get("properties", ""))
             for item in opf.iter(OPF + "item")
         }
-        chapters = []
-        for ref in opf.iter(OPF + "itemref"):
-            item = manifest.get(ref.get("idref", ""))
-            if item and ("html" in item[1] or item[0].endswith((".xhtml", ".html", ".htm"))):
-                chapters.append(item[0])
+        chapters = _spine_chapters(opf, manifest)
         _check_drm(zf, chapters)
         toc = _toc_titles(zf, opf, base_dir, manifest)
         names = set(zf.namelist())
@@ -122,7 +140,7 @@ def extract_epub(path: Path) -> Extracted:
             if chapter not in names:
                 continue  # a spine entry pointing nowhere: skip it, keep the book
             tree = htmlpage.parse(zf.read(chapter).decode("utf-8", "replace"))
-            chapter_title = toc.get(chapter) or _own_title(tree)
+            chapter_title = (toc.get(chapter) or _own_title(tree) or "")[:MAX_TITLE_CHARS] or None
             root = tree.body
             if root is None:
                 continue

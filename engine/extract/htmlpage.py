@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._common import HEADING_SEPARATOR, MAX_TEXT_BYTES, Collector, decode_text
+from ._common import HEADING_SEPARATOR, MAX_TEXT_BYTES, Collector, decode_text, read_prefix
 from .base import Extracted, Locator
 
 SEP = HEADING_SEPARATOR
@@ -143,10 +143,9 @@ def page_title(tree: Any) -> str | None:
 
 
 def extract_html(path: Path) -> Extracted:
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_TEXT_BYTES + 1)
-    truncated = len(data) > MAX_TEXT_BYTES
-    tree = parse(decode_html(data[:MAX_TEXT_BYTES], truncated=truncated))
+    data, truncated = read_prefix(path, MAX_TEXT_BYTES)
+    tree = parse(decode_html(data, truncated=truncated))
+    del data  # the parsed tree holds the text; the raw bytes would only double the peak
     collector = Collector()
     root = tree.body
     if root is not None:

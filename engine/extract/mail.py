@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from email.message import EmailMessage, Message
 from pathlib import Path
 
-from ._common import Collector
+from ..userfiles import open_user_file
+from ._common import MAX_TEXT_BYTES, Collector, read_prefix
 from .base import Extracted, Locator
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
+_MAX_LINE_BYTES = 1024 * 1024
 
 
 def _header(msg: Message, name: str) -> str:
@@ -77,29 +79,37 @@ def _parse(data: bytes) -> Message:
 
 
 def extract_eml(path: Path) -> Extracted:
-    with open(path, "rb") as fh:
-        msg = _parse(fh.read())
+    # Bounded like every text read: past this the rest is attachments, not words worth the memory.
+    data, truncated = read_prefix(path, MAX_TEXT_BYTES)
+    msg = _parse(data)
+    del data
     subject, text = _segment(msg)
     collector = Collector()
     collector.add(text, Locator(heading=subject or None))
+    collector.full = collector.full or truncated
     return collector.result(subject, "email", path)
 
 
 def _mbox_messages(path: Path) -> Iterator[bytes]:
     """Split at "From " lines that start the file or follow a blank line (mboxo/mboxrd)."""
     lines: list[bytes] = []
+    size = 0
     previous_blank = True
-    with open(path, "rb") as fh:
-        for line in fh:
+    with open_user_file(path) as fh:
+        # Lines are read in bounded pieces and a message stops growing at the text cap: a mailbox
+        # that is one 200 MB line (or one 200 MB message) must not be held whole in memory.
+        for line in iter(lambda: fh.readline(_MAX_LINE_BYTES), b""):
             if line.startswith(b"From ") and previous_blank:
                 if lines:
                     yield b"".join(lines)
-                lines = []
+                lines, size = [], 0
                 previous_blank = False
                 continue  # the envelope line is not part of the message
             if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
                 line = line[1:]  # mboxrd quoting
-            lines.append(line)
+            if size < MAX_TEXT_BYTES:
+                lines.append(line)
+                size += len(line)
             previous_blank = not line.strip()
     if lines and any(line.strip() for line in lines):
         yield b"".join(lines)

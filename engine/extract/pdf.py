@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from ..errors import ExtractionError
+from ..userfiles import open_user_file
 from ._common import Collector
 from .base import Extracted, Locator
 
@@ -35,7 +36,7 @@ def extract_pdf(path: Path) -> Extracted:
 
     collector = Collector()
     title = None
-    with _PDFIUM_LOCK, open(path, "rb") as fh:
+    with _PDFIUM_LOCK, open_user_file(path) as fh:
         try:
             doc = pdfium.PdfDocument(fh)
         except pdfium.PdfiumError as exc:

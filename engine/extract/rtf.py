@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from ..errors import ExtractionError
-from ._common import MAX_TEXT_BYTES, Collector
+from ._common import MAX_TEXT_BYTES, Collector, read_prefix
 from .base import Extracted
 from .plain import text_segments
 
@@ -22,8 +22,7 @@ _CODEPAGE = re.compile(rb"\\ansicpg(\d+)")
 def extract_rtf(path: Path) -> Extracted:
     from striprtf.striprtf import rtf_to_text
 
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_TEXT_BYTES)
+    data, truncated = read_prefix(path, MAX_TEXT_BYTES)
     if not data.lstrip()[:5] == b"{\\rtf":
         raise ExtractionError("not a valid RTF file")
     encoding = "cp1252"
@@ -37,4 +36,5 @@ def extract_rtf(path: Path) -> Extracted:
         raise ExtractionError(f"corrupt RTF file ({exc})") from exc
     collector = Collector(keep_lines=True)
     text_segments(text, collector)
+    collector.full = collector.full or truncated
     return collector.result(None, "rtf", path)

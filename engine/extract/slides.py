@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExtractionError
+from ..userfiles import open_user_file
 from ._common import Collector
 from ._zipcheck import open_zip
 from .base import Extracted, Locator
@@ -37,7 +38,7 @@ def extract_pptx(path: Path) -> Extracted:
 
     collector = Collector()
     first_title: str | None = None
-    with open_zip(path, "PPTX"), open(path, "rb") as fh:
+    with open_user_file(path) as fh, open_zip(fh, "PPTX"):
         try:
             deck = Presentation(fh)
         except PackageNotFoundError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExtractionError
+from ..userfiles import open_user_file
 from ._common import Collector, HeadingSections
 from ._zipcheck import open_zip
 from .base import Extracted
@@ -130,7 +131,7 @@ def extract_docx(path: Path) -> Extracted:
     from docx.opc.exceptions import PackageNotFoundError
     from lxml import etree
 
-    with open_zip(path, "DOCX"), open(path, "rb") as fh:
+    with open_user_file(path) as fh, open_zip(fh, "DOCX"):
         try:
             document = docx.Document(fh)
         except PackageNotFoundError as exc:
