@@ -129,7 +129,7 @@ class LibraryDialog(QDialog):
             self.summary.setText("No folders yet. Add one to start.")
         else:
             self.summary.setText(summary_text(snapshot.status))
-        failed = len(snapshot.status.failed)
+        failed = len(snapshot.status.failed) + len(snapshot.status.warnings)
         self.problems_button.setText(f"Problems ({failed})…" if failed else "Problems…")
         self.problems_button.setEnabled(failed > 0)
         self._selection_changed(self.roots.currentRow())

@@ -102,13 +102,20 @@ class ProblemsDialog(QDialog):
         layout.addWidget(buttons)
         self.set_failures(())
 
-    def set_failures(self, failures) -> None:
-        self.model.set_failures(failures)
-        n = self.model.rowCount()
-        self.summary.setText(
-            "Every file in your folders was read." if n == 0 else
-            f"{count_text(n, 'file')} could not be read and {'is' if n == 1 else 'are'} not searchable. "
-            "Fix or remove them; they are retried when they change.")
+    def set_failures(self, failures, warnings=()) -> None:
+        """``failures`` could not be read; ``warnings`` were indexed only in part (shown with the
+        reason prefixed, so a truncated file is never mistaken for a whole one)."""
+        partly = [Failure(w.path, f"indexed in part: {w.reason}") for w in warnings]
+        self.model.set_failures(tuple(failures) + tuple(partly))
+        failed, n = len(failures), self.model.rowCount()
+        parts = []
+        if failed:
+            parts.append(f"{count_text(failed, 'file')} could not be read and {'is' if failed == 1 else 'are'} "
+                         "not searchable. Fix or remove them; they are retried when they change.")
+        if partly:
+            parts.append(f"{count_text(len(partly), 'file')} {'was' if len(partly) == 1 else 'were'} "
+                         "indexed only in part (see why beside each).")
+        self.summary.setText(" ".join(parts) or "Every file in your folders was read.")
         self.reveal_button.setEnabled(n > 0)
         self.copy_button.setEnabled(n > 0)
 

@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
         self._show_page(PAGE_SEARCH if status.roots or running else PAGE_EMPTY)
         if self.pages.currentIndex() == PAGE_SEARCH and not self.bar.box.hasFocus() and on_open:
             self.bar.focus_box()
-        failed = len(status.failed)
+        failed = len(status.failed) + len(status.warnings)
         self.problems_button.setVisible(failed > 0)
         self.problems_button.setText(f"⚠ {count_text(failed, 'problem')}")
         if snapshot.missing:
@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
         if self.library_dialog is not None:
             self.library_dialog.set_snapshot(snapshot)
         if self.problems_dialog is not None:
-            self.problems_dialog.set_failures(status.failed)
+            self.problems_dialog.set_failures(status.failed, status.warnings)
         if on_open:
             if self.watcher is not None and status.roots:
                 self.watcher.restart()
@@ -335,7 +335,9 @@ class MainWindow(QMainWindow):
         if not self.model.total:
             self._set_list_message(result.query)
         shown = self.model.total
-        self.result_label.setText(f"{count_text(shown, 'result')} · {result.took_ms:.0f} ms" if shown else "")
+        summary = f"{count_text(shown, 'result')} · {result.took_ms:.0f} ms" if shown else ""
+        # The engine's notes (e.g. "query shortened to ...") say why the results may differ from the box.
+        self.result_label.setText(" · ".join(filter(None, (summary, *result.notes))))
         self.results_shown.emit(request_id)
 
     @Slot(int, str)
@@ -520,7 +522,7 @@ class MainWindow(QMainWindow):
             self.problems_dialog.reveal_requested.connect(self._reveal_path)
             self.problems_dialog.copy_requested.connect(self.context.actions.copy)
         if self.snapshot is not None:
-            self.problems_dialog.set_failures(self.snapshot.status.failed)
+            self.problems_dialog.set_failures(self.snapshot.status.failed, self.snapshot.status.warnings)
         self.problems_dialog.show()
         self.problems_dialog.raise_()
 

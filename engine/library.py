@@ -314,6 +314,7 @@ class Library:
         return Status(roots=tuple(self.roots()), documents=counts["documents"], passages=counts["passages"],
                       embedded=counts["embedded"],
                       failed=tuple(Failure(key_path(key), r) for key, r in store.failures()),
+                      warnings=tuple(Failure(key_path(key), r) for key, r in store.warnings()),
                       model=self.model.name if self.model else "", data_dir=str(self.data_dir))
 
     def check(self, *, repair: bool = False) -> CheckReport:

@@ -147,6 +147,7 @@ class Status:
     failed: tuple[Failure, ...]
     model: str
     data_dir: str
+    warnings: tuple[Failure, ...] = ()  # indexed only in part (text truncated, passages capped)
 
     def to_json(self) -> dict:
         return {
@@ -156,6 +157,7 @@ class Status:
             "passages": self.passages,
             "embedded": self.embedded,
             "failed": [{**path_json(f.path), "reason": f.reason} for f in self.failed],
+            "warnings": [{**path_json(f.path), "reason": f.reason} for f in self.warnings],
             "model": self.model,
             "data_dir": self.data_dir,
         }

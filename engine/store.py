@@ -529,6 +529,11 @@ class Store:
         return [(r[0], r[1] or "") for r in self.conn.execute(
             "SELECT path, error FROM documents WHERE status = 'failed' ORDER BY path")]
 
+    def warnings(self) -> list[tuple[str, str]]:
+        """Documents indexed only in part (text truncated, passages capped): path key and why."""
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT path, error FROM documents WHERE status = 'ok' AND error IS NOT NULL ORDER BY path")]
+
 
 class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on error; the connection runs in autocommit otherwise."""

@@ -278,3 +278,41 @@ def test_eml_is_read_up_to_the_text_cap(tmp_path, monkeypatch):
     mail.write_bytes(b"Subject: big\nContent-Type: text/plain\n\n" + b"word " * 100_000)
     result = extract(mail)
     assert result.truncated and len(result.segments[0].text) < 4096
+
+
+# ------------------------------------------------------------------------- warnings reach the user
+
+
+def test_a_file_indexed_in_part_is_listed_with_why(tmp_path, monkeypatch):
+    """A truncated file is searchable, and `status` (CLI, JSON, the Problems dialog) says it is partial."""
+    from conftest import fake_model
+    from librarian.engine.library import Library
+
+    monkeypatch.setattr(_common, "MAX_CHARS", 1000)
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "long.txt").write_text("The lighthouse keeper trimmed the wick. " * 200)
+    (root / "short.txt").write_text("A short note about tide tables.")
+    with Library.open(tmp_path / "data", model=fake_model(), extract=extract) as library:
+        library.add_folder(root)
+        library.update()
+        status = library.status()
+        assert [Path(w.path).name for w in status.warnings] == ["long.txt"]
+        assert "truncated" in status.warnings[0].reason
+        assert not status.failed
+        assert status.to_json()["warnings"][0]["reason"] == status.warnings[0].reason
+        assert library.search("lighthouse keeper", mode="keyword").hits[0].path.endswith("long.txt")
+
+
+def test_the_problems_dialog_lists_partial_files_apart_from_failures(qtbot):
+    from librarian.desktop.problems import ProblemsDialog
+    from librarian.engine.results import Failure
+
+    dialog = ProblemsDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_failures((Failure("/d/bad.pdf", "not a valid PDF"),),
+                        (Failure("/d/long.txt", "text truncated: only the first 1,000 characters are indexed"),))
+    assert dialog.model.rowCount() == 2
+    assert dialog.model.failure(1).reason.startswith("indexed in part: text truncated")
+    assert "1 file could not be read" in dialog.summary.text()
+    assert "indexed only in part" in dialog.summary.text()

@@ -267,3 +267,11 @@ def test_the_editor_save_button_does_not_follow_a_planted_link(qtbot, window, tm
         editor._save()
     assert victim.read_text() == "precious\n"
     assert (folder / IGNORE_FILE).read_text() == "*.log\n" and not (folder / IGNORE_FILE).is_symlink()
+
+
+def test_a_shortened_query_says_so_beside_the_result_count(qtbot, window):
+    """A pasted wall of text is cut by the engine; the window shows the engine's note, as plain text."""
+    with qtbot.waitSignal(window.results_shown, timeout=10000):
+        window.bar.box.setText("lighthouse " * 1000)
+    assert "shortened" in window.result_label.text()
+    assert window.result_label.textFormat() == Qt.TextFormat.PlainText

@@ -33,6 +33,10 @@ def _status(args: argparse.Namespace) -> int:
         print(f"failed:    {len(status.failed)}")
         for failure in status.failed:
             print(f"  {failure.display_path}: {failure.reason}")
+    if status.warnings:
+        print(f"indexed in part: {len(status.warnings)}")
+        for warning in status.warnings:
+            print(f"  {warning.display_path}: {warning.reason}")
     return 0
 
 
