@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .actions import Actions
 from .context import AppContext
 from .opener import Opened
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from librarian.engine.library import Library
 
 DOCS = {
     "garden/tomatoes.md": "# Growing tomatoes\n\nTomatoes need full sun, deep watering and a stake. "
@@ -53,13 +57,13 @@ class RecordingActions(Actions):
         self.copied.append(text)
 
 
-def make_context(tmp: Path, open_library: Callable[[], object], **kwargs) -> AppContext:
+def make_context(tmp: Path, open_library: Callable[[], Library | Opened], **kwargs: Any) -> AppContext:
     """A context for a test window: settings in ``tmp``, no watcher, no update at open, recorded actions."""
 
     def opener() -> Opened:
         result = open_library()
         return result if isinstance(result, Opened) else Opened(result)
 
-    options = {"watch": False, "update_on_open": False, "actions": RecordingActions(), "search_delay_ms": 120}
+    options: dict[str, Any] = {"watch": False, "update_on_open": False, "actions": RecordingActions()}
     options.update(kwargs)
     return AppContext(settings=Settings(tmp / "settings.ini"), open_library=opener, **options)

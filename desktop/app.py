@@ -8,6 +8,10 @@ import logging
 import multiprocessing
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
 
-    from librarian.engine.cli.common import demo_library_path
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
+    from librarian.engine.library import demo_library_path
 
     from .context import AppContext
     from .errors import CrashReporter
-    from .icons import app_icon
     from .logs import default_log_dir, setup_logging
     from .opener import open_library
     from .settings import Settings, default_settings_path
@@ -52,16 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     # Worker threads (indexing, search) hand the GIL back every millisecond, not every five: the
     # window's event loop waits less for it while a folder is being indexed.
     sys.setswitchinterval(0.001)
-    app = QApplication.instance()
-    if app is None:
-        # Fractional scale factors (150 %) as they are, not rounded: crisp text on high-DPI screens.
-        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-        app = QApplication([sys.argv[0] if sys.argv else "librarian"])
-    app.setApplicationName("Librarian")
-    app.setOrganizationName("Librarian")
-    app.setApplicationDisplayName("Librarian")
-    app.setDesktopFileName("librarian")
-    app.setWindowIcon(app_icon())
+    app = _application()
 
     reporter = CrashReporter(log_path=str(log_path or ""))
     reporter.install()
@@ -86,6 +77,29 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger().removeHandler(handler)
             handler.close()
     return int(code)
+
+
+def _application() -> QApplication:
+    """The process's QApplication (a test's, or a new one), named and with the app's icon."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from .icons import app_icon
+
+    app = QApplication.instance()
+    if app is None:
+        # Fractional scale factors (150 %) as they are, not rounded: crisp text on high-DPI screens.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([sys.argv[0] if sys.argv else "librarian"])
+    if not isinstance(app, QApplication):  # a QCoreApplication has no windows to show
+        raise RuntimeError("this process already runs a Qt application without a GUI")
+    app.setApplicationName("Librarian")
+    app.setOrganizationName("Librarian")
+    app.setApplicationDisplayName("Librarian")
+    app.setDesktopFileName("librarian")
+    app.setWindowIcon(app_icon())
+    return app
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from PySide6.QtCore import QThreadPool
 
 from .actions import Actions
 from .opener import Opened
+from .search_worker import DEBOUNCE_MS
 from .settings import Settings
 
 
@@ -31,4 +32,4 @@ class AppContext:
     watch_quiet_seconds: float = 1.5  # wait this long after the last file event before updating
     update_on_open: bool = True  # catch up with changes made while the app was closed
     log_path: str = ""
-    search_delay_ms: int = 120
+    search_delay_ms: int = DEBOUNCE_MS

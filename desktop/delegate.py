@@ -98,7 +98,6 @@ class HitDelegate(PlainToolTipDelegate):
         text = opt.palette.color(group, text_role)
         muted = QColor(text)
         muted.setAlphaF(0.68)
-
         rect: QRect = opt.rect.adjusted(PAD, PAD, -PAD, -PAD)
         title_font, small_font = self._fonts(opt.font)
         self._icon(index.data(Role.KIND) or "").paint(painter, QRect(rect.left(), rect.top() + 2, ICON, ICON))
@@ -131,20 +130,8 @@ class HitDelegate(PlainToolTipDelegate):
         y += fm_small.height() + 3
 
         # lines 3-4: the snippet, matched words in bold
-        line = QFontMetrics(opt.font).lineSpacing()
-        snippet_height = line * SNIPPET_LINES
-        self._doc.setDefaultFont(opt.font)
-        self._doc.setHtml(index.data(Role.SNIPPET_HTML) or "")
-        self._doc.setTextWidth(width)
-        context = QAbstractTextDocumentLayout.PaintContext()
-        context.palette.setColor(QPalette.ColorRole.Text, text)
-        context.clip = QRectF(0, 0, width, snippet_height)
-        painter.save()
-        painter.translate(left, y)
-        painter.setClipRect(QRectF(0, 0, width, snippet_height))
-        self._doc.documentLayout().draw(painter, context)
-        painter.restore()
-        y += snippet_height + 3
+        y += self._paint_snippet(painter, opt.font, index.data(Role.SNIPPET_HTML) or "", text,
+                                 QRect(left, y, width, QFontMetrics(opt.font).lineSpacing() * SNIPPET_LINES)) + 3
 
         # line 5: page/heading · why it matched · more passages
         meta = [index.data(Role.LOCATOR), index.data(Role.MATCHED), index.data(Role.MORE)]
@@ -153,3 +140,18 @@ class HitDelegate(PlainToolTipDelegate):
         painter.drawText(QRect(left, y, width, fm_small.height()), Qt.AlignmentFlag.AlignLeft,
                          fm_small.elidedText("   ·   ".join(m for m in meta if m), Qt.TextElideMode.ElideRight, width))
         painter.restore()
+
+    def _paint_snippet(self, painter: QPainter, font: QFont, snippet_html: str, color: QColor, box: QRect) -> int:
+        """Draw the snippet's rich text clipped to ``box``; returns the height it takes."""
+        self._doc.setDefaultFont(font)
+        self._doc.setHtml(snippet_html)
+        self._doc.setTextWidth(box.width())
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(QPalette.ColorRole.Text, color)
+        context.clip = QRectF(0, 0, box.width(), box.height())
+        painter.save()
+        painter.translate(box.left(), box.top())
+        painter.setClipRect(QRectF(0, 0, box.width(), box.height()))
+        self._doc.documentLayout().draw(painter, context)
+        painter.restore()
+        return box.height()

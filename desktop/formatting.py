@@ -6,6 +6,7 @@ import html
 import os
 from datetime import datetime
 
+from librarian.engine.crawl import human_size
 from librarian.engine.paths import display_path
 
 MATCHED_TEXT = {
@@ -95,9 +96,4 @@ def count_text(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def size_text(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
+size_text = human_size  # one size format for the engine's messages and the window

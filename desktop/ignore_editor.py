@@ -1,9 +1,9 @@
 """Edit a folder's exclusion patterns (a ``.librarianignore`` in gitignore syntax, read by the crawler)
 with a live preview of what would be indexed: how many files, how big, a sample of paths.
 
-The preview walks the folder with the crawler on the thread pool, then applies the edited patterns on
-top. The crawler already applies the *saved* file, so a pattern deleted in the editor shows its
-effect once saved (the preview says so).
+The preview (`Library.preview_exclusions`) walks the folder as indexing would, on the thread pool,
+and applies the edited patterns on top. The walk already applies the *saved* file, so a pattern
+deleted in the editor shows its effect once saved (the preview says so).
 """
 
 from __future__ import annotations
@@ -97,33 +97,15 @@ def _kept_mode(path: Path) -> int:
 
 
 def preview(root: str, patterns: str, *, limit: int = PREVIEW_LIMIT) -> PreviewResult:
-    """What `crawl(root)` yields once ``patterns`` are applied too (runs on the thread pool)."""
-    from librarian.engine.crawl import crawl, ignore_spec
+    """What indexing ``root`` would read once ``patterns`` are applied too (runs on the thread pool)."""
+    from librarian.engine.errors import LibrarianError
+    from librarian.engine.library import Library
 
     try:
-        spec = ignore_spec(patterns.splitlines())  # bounded-time matching, as the crawl uses
-    except Exception as exc:
-        return PreviewResult(0, 0, 0, (), error=f"pattern error: {exc}")
-    base = Path(root)
-    files = size = excluded = 0
-    sample: list[str] = []
-    truncated = False
-    for item in crawl(base):
-        if files + excluded >= limit:
-            truncated = True
-            break
-        try:
-            rel = item.path.relative_to(base).as_posix()
-        except ValueError:
-            rel = item.path.name
-        if spec.match_file(rel):
-            excluded += 1
-            continue
-        files += 1
-        size += item.size
-        if len(sample) < SAMPLE:
-            sample.append(rel)
-    return PreviewResult(files, size, excluded, tuple(sample), truncated)
+        found = Library.preview_exclusions(root, patterns, limit=limit, sample=SAMPLE)
+    except LibrarianError as exc:  # a pattern that does not compile: said in the preview, not raised
+        return PreviewResult(0, 0, 0, (), error=str(exc))
+    return PreviewResult(found.files, found.bytes, found.excluded, found.sample, found.truncated)
 
 
 def preview_text(result: PreviewResult) -> str:
@@ -146,7 +128,7 @@ class IgnoreEditor(QDialog):
         super().__init__(parent)
         self.root = root
         self.tasks = tasks
-        self.result: PreviewResult | None = None
+        self.last_preview: PreviewResult | None = None  # not `result`: that is QDialog.result()
         self._request = 0
         self.setWindowTitle(f"Exclusions — {Path(root).name or root}")
         self.resize(620, 520)
@@ -208,7 +190,7 @@ class IgnoreEditor(QDialog):
     def _on_preview(self, request: int, result: object) -> None:
         if request != self._request or not isinstance(result, PreviewResult):
             return
-        self.result = result
+        self.last_preview = result
         self.preview.setPlainText(preview_text(result))
         self.preview_ready.emit(result)
 

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from librarian.engine.results import IndexControl, Progress
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+if TYPE_CHECKING:
+    from librarian.engine.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ class IndexWorker(QObject):
     done = Signal(object, object)  # (Job, result)
     failed = Signal(object, object)  # (Job, exception)
 
-    def __init__(self, library) -> None:
+    def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
 
@@ -73,7 +76,7 @@ class IndexingController(QObject):
     idle = Signal()  # the queue is empty and nothing runs
     _submit = Signal(object)
 
-    def __init__(self, library, parent: QObject | None = None) -> None:
+    def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self._queue: list[Job] = []
@@ -184,11 +187,9 @@ class IndexingController(QObject):
             self.running_changed.emit(False)
             self.idle.emit()
             return
-        was_idle = self.current is None
-        self.current = self._queue.pop(0)
+        self.current = self._queue.pop(0)  # nothing was running (checked above): a run starts
         self.last_progress = None
-        if was_idle:
-            self.running_changed.emit(True)
+        self.running_changed.emit(True)
         self._submit.emit(self.current)
 
     @Slot(object)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-MODES = (("hybrid", "Words and meaning"), ("keyword", "Words only"), ("dense", "Meaning only"))
+from .search_bar import MODE_LABELS
 
 
 def _action(window: QMainWindow, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
@@ -31,7 +31,7 @@ def build_menus(window) -> None:
     search = window.menuBar().addMenu("&Search")
     _action(window, search, "&Find", window.bar.focus_box, "Ctrl+L")
     search.addSeparator()
-    for number, (mode, label) in enumerate(MODES, start=1):
+    for number, (mode, label) in enumerate(MODE_LABELS, start=1):
         action = _action(window, search, label, window.set_mode_from_action, f"Ctrl+{number}")
         action.setData(mode)
     search.addSeparator()

@@ -9,34 +9,34 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from librarian.engine.library import Library
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Opened:
-    library: object | None  # librarian.engine.library.Library
+    library: Library | None
     model_problem: str = ""  # opened without a model: words only, and this is why
     error: str = ""  # nothing could be opened
 
 
 def open_library(data_dir: str | None, model_dir: str | None) -> Opened:
-    from librarian.engine.encoders import load_model
     from librarian.engine.errors import LibrarianError, ModelError
-    from librarian.engine.library import DB_NAME, Library, default_data_dir
+    from librarian.engine.library import Library
 
     try:
         # One encoder thread for indexing: the other core stays with the window, so typing stays
         # responsive while a folder is embedded (the CLI uses two).
-        model = load_model(Path(model_dir) if model_dir else None, passage_threads=1)
-        return Opened(Library.open(data_dir, model=model))
+        return Opened(Library.open(data_dir, model_dir=model_dir, passage_threads=1))
     except ModelError as exc:
         log.error("cannot load the model: %s", exc)
-        path = Path(data_dir).expanduser() if data_dir else default_data_dir()
-        if (path / DB_NAME).exists():
+        if Library.has_index(data_dir):
             try:
-                return Opened(Library(path, None), model_problem=str(exc))
+                return Opened(Library.open_keyword_only(data_dir), model_problem=str(exc))
             except LibrarianError as inner:
                 return Opened(None, error=f"{exc}\n\nThe index could not be opened either: {inner}")
         return Opened(None, error=str(exc))

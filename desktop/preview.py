@@ -8,6 +8,8 @@ with ``setPlainText``, and no link opens."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from librarian.engine.results import Hit, PassageContext
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPalette, QTextCharFormat, QTextCursor
@@ -23,6 +25,9 @@ from PySide6.QtWidgets import (
 
 from .formatting import file_name, folder_of, highlighted_html, plain_html
 from .tasks import Tasks
+
+if TYPE_CHECKING:
+    from librarian.engine.library import Library
 
 
 def locator_text(locator) -> str:
@@ -48,7 +53,7 @@ class PreviewPane(QWidget):
     def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
-        self.library = None
+        self.library: Library | None = None
         self.hit: Hit | None = None
         self.context: PassageContext | None = None
         self._request = 0
@@ -106,7 +111,7 @@ class PreviewPane(QWidget):
         layout.addWidget(self.text, 1)
         self.show_hit(None)
 
-    def set_library(self, library) -> None:
+    def set_library(self, library: Library) -> None:
         self.library = library
 
     # -- showing ------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from librarian.engine.results import Hit, SearchResult
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
 
 from .formatting import MATCHED_TEXT, file_name, folder_of, highlighted_html, modified_text
 
@@ -75,9 +75,9 @@ class ResultsModel(QAbstractListModel):
         self._loaded += count
         self.endInsertRows()
 
-    def roleNames(self) -> dict[int, bytes]:
+    def roleNames(self) -> dict[int, QByteArray]:
         names = super().roleNames()
-        names.update({int(r): r.name.lower().encode() for r in Role})
+        names.update({int(r): QByteArray(r.name.lower().encode()) for r in Role})
         return names
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):

@@ -90,7 +90,8 @@ class ResultsView(QStackedWidget):
         self.setCurrentWidget(self.list)
         row = 0
         if current is not None:
-            row = next((r for r in range(self.model.rowCount()) if self.model.hit(r).path == current.path), 0)
+            paths = [hit.path if (hit := self.model.hit(r)) else None for r in range(self.model.rowCount())]
+            row = paths.index(current.path) if current.path in paths else 0
         self.select_row(row)
 
     def clear(self) -> None:

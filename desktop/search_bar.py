@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 
 from librarian.engine.paths import display_path, key_path, path_key
-from librarian.engine.results import SearchFilters
+from librarian.engine.results import Mode, SearchFilters
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from .icons import KIND_LABELS
 
-MODE_LABELS = (("hybrid", "Words and meaning"), ("keyword", "Words only"), ("dense", "Meaning only"))
+MODE_LABELS: tuple[tuple[Mode, str], ...] = (("hybrid", "Words and meaning"), ("keyword", "Words only"), ("dense", "Meaning only"))
 DATE_RANGES = (("Any time", None), ("Past day", 86400), ("Past week", 7 * 86400),
                ("Past month", 31 * 86400), ("Past year", 366 * 86400))
 NAV_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
@@ -96,10 +96,10 @@ class SearchBar(QWidget):
     def query(self) -> str:
         return self.box.text()
 
-    def current_mode(self) -> str:
+    def current_mode(self) -> Mode:
         return self.mode.currentData()
 
-    def set_mode(self, mode: str) -> None:
+    def set_mode(self, mode: Mode) -> None:
         index = self.mode.findData(mode)
         if index >= 0:
             self.mode.setCurrentIndex(index)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from librarian.engine.results import SearchFilters
+from librarian.engine.results import Mode, SearchFilters
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from .tasks import Tasks
+
+if TYPE_CHECKING:
+    from librarian.engine.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,7 @@ DEBOUNCE_MS = 120
 class SearchRequest:
     id: int
     query: str
-    mode: str
+    mode: Mode
     filters: SearchFilters | None
     k: int
 
@@ -41,7 +45,7 @@ class SearchController(QObject):
         super().__init__(parent)
         self.tasks = tasks
         self.k = k
-        self.library = None
+        self.library: Library | None = None
         self._latest = 0
         self._pending: SearchRequest | None = None
         self._in_flight: int | None = None
@@ -59,12 +63,12 @@ class SearchController(QObject):
     def busy(self) -> bool:
         return self._in_flight is not None or self._pending is not None
 
-    def set_library(self, library) -> None:
+    def set_library(self, library: Library) -> None:
         self.library = library
         if self._pending is not None and not self.timer.isActive():
             self._fire()
 
-    def request(self, query: str, mode: str = "hybrid", filters: SearchFilters | None = None, *,
+    def request(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None, *,
                 immediate: bool = False) -> int:
         """Queue a search; ``immediate`` skips the debounce (mode or filter changes, refreshes)."""
         self._latest += 1

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
+from librarian.engine.results import MODES, Mode
 from PySide6.QtCore import QByteArray, QSettings
-
-MODES = ("hybrid", "keyword", "dense")
 
 
 def default_settings_path() -> Path:
@@ -36,11 +35,11 @@ class Settings:
         self._qs.setValue("window/splitter", value)
 
     # search --------------------------------------------------------------------------------------
-    def mode(self) -> str:
+    def mode(self) -> Mode:
         value = self._qs.value("search/mode", "hybrid")
         return value if value in MODES else "hybrid"
 
-    def set_mode(self, mode: str) -> None:
+    def set_mode(self, mode: Mode) -> None:
         if mode in MODES:
             self._qs.setValue("search/mode", mode)
 

@@ -1,49 +1,34 @@
-"""Keeps the index current while the app runs, with the engine's `Watcher`.
+"""Keeps the index current while the app runs, with the engine's watcher (`Library.watcher`).
 
 The watcher decides *when* (file events after a quiet period, plus a periodic rescan); the update
 itself goes through the `IndexingController`, so it shows progress, can be paused or cancelled, and
-never races the indexing the user started. The watcher is handed a stand-in for the library whose
-``update()`` only asks the UI thread for one.
+never races the indexing the user started. The watcher therefore only reports that an update is due
+(``on_change``), by a signal queued to the UI thread.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-from librarian.engine.results import UpdateReport
 from PySide6.QtCore import QObject, Signal, Slot
 
 from .tasks import Tasks
 
+if TYPE_CHECKING:
+    from librarian.engine.library import Library
+    from librarian.engine.watch import Watcher
+
 log = logging.getLogger(__name__)
-
-
-class _UpdateRelay:
-    """What `Watcher` sees as its library: real roots, and an update that is only a request."""
-
-    def __init__(self, library, signal) -> None:
-        self._library = library
-        self._signal = signal
-
-    @property
-    def data_dir(self):
-        return self._library.data_dir  # the watcher ignores events from the index's own folder
-
-    def roots(self) -> list[str]:
-        return self._library.roots()
-
-    def update(self, **_kwargs) -> UpdateReport:
-        self._signal.emit()  # queued to the UI thread, whichever thread the watcher calls from
-        return UpdateReport()
 
 
 class LibraryWatcher(QObject):
     changed = Signal()  # files changed under a root: an update is due
     started = Signal()
 
-    def __init__(self, library, tasks: Tasks, *, quiet_seconds: float = 1.5, rescan_seconds: float = 600.0,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, library: Library, tasks: Tasks, *, quiet_seconds: float = 1.5,
+                 rescan_seconds: float = 600.0, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.tasks = tasks
@@ -53,7 +38,7 @@ class LibraryWatcher(QObject):
         # share is guarded here rather than trusted to the order signals arrive in.
         self._lock = threading.Lock()
         self._generation = 0
-        self._watcher = None
+        self._watcher: Watcher | None = None
 
     @property
     def watching(self) -> bool:
@@ -68,8 +53,6 @@ class LibraryWatcher(QObject):
                          tag=generation)
 
     def _start(self, generation: int) -> bool:
-        from librarian.engine.watch import Watcher
-
         with self._lock:
             if generation != self._generation:
                 return False  # superseded or stopped before we got here
@@ -78,8 +61,9 @@ class LibraryWatcher(QObject):
                 old.stop()
             if not self.library.roots():
                 return False
-            watcher = Watcher(_UpdateRelay(self.library, self.changed),  # type: ignore[arg-type]
-                              quiet_seconds=self.quiet_seconds, rescan_seconds=self.rescan_seconds)
+            # `emit` from the watcher's thread is queued to the UI thread.
+            watcher = self.library.watcher(quiet_seconds=self.quiet_seconds, rescan_seconds=self.rescan_seconds,
+                                           on_change=self.changed.emit)
             watcher.start()
             self._watcher = watcher
             return True

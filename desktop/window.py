@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from librarian.engine.results import Hit, Progress, SearchResult
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -45,13 +46,16 @@ from .search_worker import SearchController
 from .tasks import Tasks
 from .watching import LibraryWatcher
 
+if TYPE_CHECKING:
+    from librarian.engine.library import Library
+
 log = logging.getLogger(__name__)
 
 PAGE_OPENING, PAGE_EMPTY, PAGE_SEARCH, PAGE_ERROR = range(4)
 STATUS_REFRESH_MS = 1500
 
 
-def take_snapshot(library) -> LibrarySnapshot:
+def take_snapshot(library: Library) -> LibrarySnapshot:
     """Runs on the pool: the status query and a stat per root."""
     status = library.status()
     missing = frozenset(root for root in status.roots if not Path(root).exists())
@@ -68,7 +72,7 @@ class MainWindow(QMainWindow):
         self.context = context
         self.settings = context.settings
         self.tasks = Tasks(context.pool, self)
-        self.library = None
+        self.library: Library | None = None
         self.indexing: IndexingController | None = None
         self.watcher: LibraryWatcher | None = None
         self.snapshot: LibrarySnapshot | None = None
@@ -121,20 +125,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setChildrenCollapsible(False)
 
-        self.empty = EmptyState()
-        self.empty.add_folder_clicked.connect(self.choose_folder)
-        self.empty.demo_clicked.connect(self.add_demo)
-        self.opening = QLabel("Opening your library…")
-        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_page = QLabel()
-        self.error_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_page.setWordWrap(True)
-        self.error_page.setTextFormat(Qt.TextFormat.RichText)  # our own markup; the message is escaped
-        self.error_page.setMargin(32)
-        self.error_page.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.pages = QStackedWidget()
-        for page in (self.opening, self.empty, self.splitter, self.error_page):
-            self.pages.addWidget(page)
+        self._build_pages()
 
         self.model_banner = Banner("warning")
         self.model_banner.action_clicked.connect(self.reembed)
@@ -154,6 +145,28 @@ class MainWindow(QMainWindow):
 
         self.bar.box.navigate.connect(self.results.navigate)
         self.bar.box.activated.connect(self._activate)
+        self._build_status_bar()
+        self._show_page(PAGE_OPENING)
+        self._set_list_message("")
+
+    def _build_pages(self) -> None:
+        """What fills the window below the bar: opening, empty library, results, fatal error."""
+        self.empty = EmptyState()
+        self.empty.add_folder_clicked.connect(self.choose_folder)
+        self.empty.demo_clicked.connect(self.add_demo)
+        self.opening = QLabel("Opening your library…")
+        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.error_page = QLabel()
+        self.error_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.error_page.setWordWrap(True)
+        self.error_page.setTextFormat(Qt.TextFormat.RichText)  # our own markup; the message is escaped
+        self.error_page.setMargin(32)
+        self.error_page.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.pages = QStackedWidget()
+        for page in (self.opening, self.empty, self.splitter, self.error_page):
+            self.pages.addWidget(page)
+
+    def _build_status_bar(self) -> None:
         self.result_label = QLabel()
         self.result_label.setTextFormat(Qt.TextFormat.PlainText)
         self.indexing_status = IndexingStatus()
@@ -170,8 +183,6 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.indexing_status)
         status.addPermanentWidget(self.problems_button)
         status.addPermanentWidget(self.library_button)
-        self._show_page(PAGE_OPENING)
-        self._set_list_message("")
 
     def _restore(self) -> None:
         geometry = self.settings.geometry()
@@ -189,7 +200,7 @@ class MainWindow(QMainWindow):
         assert isinstance(opened, Opened)
         if self._closed:
             if opened.library is not None:
-                opened.library.close()  # type: ignore[attr-defined]
+                opened.library.close()
             return
         if opened.library is None:
             self._show_fatal(opened.error)
@@ -237,7 +248,7 @@ class MainWindow(QMainWindow):
         self.bar.setEnabled(False)
 
     def _show_model_mismatch(self) -> None:
-        mismatch = getattr(self.library, "model_mismatch", None)
+        mismatch = self.library.model_mismatch if self.library is not None else None
         if mismatch:
             old, new = mismatch
             self.model_banner.show_message(
@@ -453,7 +464,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reembed(self) -> None:
-        if self.indexing is not None and getattr(self.library, "model_mismatch", None):
+        if self.indexing is not None and self.library is not None and self.library.model_mismatch:
             self.model_banner.show_message("Re-embedding every passage with the current model…", level="info")
             self.indexing.reembed()
 

@@ -1,3 +1,4 @@
-"""Librarian's headless core: crawl, extract, chunk, encode, store, search. Imports no Qt."""
+"""Librarian's headless core: crawl, extract, chunk, encode, store, search. Imports no Qt.
 
-__version__ = "0.1.0"
+The version is the one in pyproject.toml: `importlib.metadata.version("librarian")`.
+"""

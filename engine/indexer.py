@@ -8,6 +8,10 @@ Two phases:
 - the *embedder* (a thread) encodes passages whose vector is still NULL, stores the int8 vectors in
   SQLite, then adds them to the USearch cache. It runs beside the producer (see `Indexer.overlap`).
 
+What to do with each file is decided first, as a value (`FileDecider`, engine/decisions.py), and
+applied later by the batch in one transaction; every write that changes vectors goes through
+`VectorSync` (engine/vector_sync.py), which keeps the cache in step with SQLite.
+
 Every commit leaves a consistent state: a document and all its passages land in one transaction,
 vectors in another. A kill at any point loses at most the uncommitted batch, which the next run
 redoes; the vector cache is reconciled with SQLite when it is opened.
@@ -35,6 +39,20 @@ import numpy as np
 
 from .chunk import PieceOffsets, chunk, chunk_document
 from .crawl import FoundFile, crawl, display_path, key_path, path_key
+from .decisions import (
+    Counts,
+    Decision,
+    Fail,
+    FileAt,
+    GoneDocuments,
+    Unchanged,
+    Vanished,
+    Write,
+    WriteRecord,
+    apply_decision,
+    decide_by_hash,
+    decide_by_stat,
+)
 from .encoders import Encoder, to_int8
 from .errors import ExtractionError
 from .extract._common import HEADING_SEPARATOR
@@ -42,6 +60,7 @@ from .extract.base import Extracted, Segment
 from .results import IndexControl, Progress, UpdateReport
 from .store import DocumentRow, NewPassage, Store
 from .userfiles import open_user_file
+from .vector_sync import VectorSync
 from .vectors import VectorCache
 
 log = logging.getLogger(__name__)
@@ -71,26 +90,19 @@ def record_hash(title: str, text: str) -> str:
 
 @dataclass
 class Writer:
-    """What the two phases share: the writer connection (serialised by ``lock``) and the cache."""
+    """What the two phases share: the writer connection (serialised by ``lock``), the cache, and
+    ``sync``, through which every write that changes vectors goes (see engine/vector_sync.py)."""
 
     store: Store
     vectors: VectorCache
-    model_id: str
+    model_id: str | None  # None: no model, the cache is never saved
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
+    sync: VectorSync = field(init=False)
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
-
-    def drop_vectors(self, passage_ids: list[int]) -> None:
-        """Called after the deleting transaction committed; orphans left by a crash are healed at open."""
-        if passage_ids:
-            self.vectors.remove(passage_ids)
-
-    def save_vectors(self) -> None:
-        with self.lock:
-            generation = self.store.vectors_generation()
-        self.vectors.save(generation=generation, model_id=self.model_id)
+        self.sync = VectorSync(self.store, self.vectors, model_id=self.model_id, lock=self.lock)
 
 
 class _ProgressMeter:
@@ -172,14 +184,13 @@ class Embedder(threading.Thread):
             texts = [embedding_text(title, body) for _, title, body in batch]
             vectors = to_int8(self.encoder.embed(texts, batch_size=32))
             ids = [pid for pid, _, _ in batch]
-            with writer.lock, writer.store.transaction():
+            with writer.sync.transaction() as change:
                 writer.store.set_vectors(ids, vectors)
-                writer.store.bump_vectors_generation()
-            writer.vectors.add(np.asarray(ids, dtype=np.uint64), vectors)
+                change.add(np.asarray(ids, dtype=np.uint64), vectors)
             self.meter.note_embedded(len(ids))
             self.meter.emit()
             if time.monotonic() - last_save > SAVE_VECTORS_EVERY_SECONDS:
-                writer.save_vectors()
+                writer.sync.save()
                 last_save = time.monotonic()
 
 
@@ -192,7 +203,6 @@ class Indexer:
         self.extract = extract
         self.max_file_bytes = max_file_bytes
         self.skip_dirs = skip_dirs  # never crawled: the data dir, when it lies inside a root
-        self._moved_ids: set[int] = set()
         self._rehash = False
         # Embed while extracting: the encoder uses whatever the extractor leaves (disk waits, a third
         # core). benchmarks/bench_indexing.py compares this with one phase after the other.
@@ -215,9 +225,8 @@ class Indexer:
             embedder = Embedder(self.writer, self.encoder, meter, control)
             if self.overlap:
                 embedder.start()
-        self._moved_ids = set()
         self._rehash = rehash
-        counts = {"added": 0, "changed": 0, "removed": 0, "moved": 0, "unchanged": 0, "failed": 0, "passages": 0}
+        counts = Counts()
         produced = False
         try:
             self._produce(meter, control, counts)
@@ -231,10 +240,8 @@ class Indexer:
             raise embedder.error
         meter.phase = "done"
         meter.emit(force=True)
-        return UpdateReport(added=counts["added"], changed=counts["changed"], removed=counts["removed"],
-                            moved=counts["moved"], unchanged=counts["unchanged"], failed=counts["failed"],
-                            passages=counts["passages"], embedded=meter.embedded,
-                            seconds=time.monotonic() - started, cancelled=control.cancelled)
+        return counts.report(embedded=meter.embedded, seconds=time.monotonic() - started,
+                             cancelled=control.cancelled)
 
     def _finish_embedding(self, embedder: Embedder, meter: _ProgressMeter, control: IndexControl) -> None:
         """Let the embedder encode what is left (or, when cancelled, finish its current batch), then
@@ -255,175 +262,100 @@ class Indexer:
             while embedder.is_alive():
                 embedder.join(timeout=0.2)
                 meter.emit()
-            self.writer.save_vectors()
+            self.writer.sync.save()
         if interrupted:
             raise KeyboardInterrupt
 
     # -- phase 1 --------------------------------------------------------------------------------
-    def _produce(self, meter: _ProgressMeter, control: IndexControl, counts: dict) -> None:
-        store = self.writer.store
-        with self.writer.lock:
-            roots = store.roots()
-        found: list[tuple[int, FoundFile]] = []
-        problems: list[tuple[int, str, str]] = []
-        seen: set[str] = set()
-        known: dict[str, DocumentRow] = {}
-        for root_id, root_key in roots:
-            root_path = key_path(root_key)  # keys are text for SQLite; the walk needs the OS path
-            if not os.path.lexists(root_path):
-                # An unplugged drive or an unmounted share: keep what was indexed, say why it is stale.
-                problems.append((root_id, root_key, "folder not found (unplugged or moved?); "
-                                                     "its documents are kept until you forget it"))
-                continue
-            with self.writer.lock:
-                known.update(store.documents_under_root(root_id))
-
-            def on_problem(path: Path, reason: str, root_id: int = root_id) -> None:
-                problems.append((root_id, path_key(path), reason))
-
-            for item in crawl(Path(root_path), max_file_bytes=self.max_file_bytes, on_problem=on_problem,
-                              skip_dirs=self.skip_dirs):
-                key = path_key(item.path)
-                if key in seen:
-                    continue  # nested roots: the first root claims the file
-                seen.add(key)
-                found.append((root_id, item))
-                meter.files_seen += 1
-                meter.emit()
-                if not control.wait_if_paused():
-                    return
-        meter.files_total = len(found)
+    def _produce(self, meter: _ProgressMeter, control: IndexControl, counts: Counts) -> None:
+        crawled = self._crawl(meter, control)
+        if crawled is None:
+            return  # cancelled while crawling: nothing is written
+        meter.files_total = len(crawled.found)
         meter.phase = "indexing"
         meter.emit(force=True)
-
-        # A folder the crawl could not list (permission denied, an I/O error, a share refusing access
-        # for a minute) hides its files; it does not delete them. Like a missing root, what was
-        # indexed under it is kept, and the folder is listed as a problem until it reads again.
-        problem_paths = {p for _, p, _ in problems}
-        gone = {path: row for path, row in known.items()
-                if path not in seen and not _inside_any(path, problem_paths)}
-        gone_by_hash: dict[str, list[int]] = {}
-        for row in gone.values():
-            if row.content_hash and row.status == "ok":
-                gone_by_hash.setdefault(row.content_hash, []).append(row.id)
-
+        gone = crawled.gone()
         batch = _Batch(self.writer)
-        for root_id, path, reason in problems:
-            def record(s: Store, root_id: int = root_id, path: str = path, reason: str = reason) -> None:
-                s.upsert_document(path=path, root_id=root_id, size=0, mtime_ns=0, content_hash=None, kind=None,
-                                  title=None, status="failed", error=reason)
-            batch.add(record)
-            meter.files_failed += 1
-            counts["failed"] += 1
-
-        for root_id, item in found:
+        for root_id, key, reason in crawled.problems:
+            self._settle(batch, Fail(FileAt(key, root_id, size=0, mtime_ns=0), reason), counts, meter)
+        decider = FileDecider(offsets=self.offsets, extract=self.extract, find_twin=self._find_twin, gone=gone,
+                              before_extract=batch.maybe_commit)
+        for root_id, item in crawled.found:
             if not control.wait_if_paused():
                 break
             key = path_key(item.path)
             meter.current = display_path(item.path)
-            existing = known.get(key)
-            if (existing is not None and existing.size == item.size and existing.mtime_ns == item.mtime_ns
-                    and not self._rehash):
-                counts["unchanged"] += 1
+            existing = crawled.known.get(key)
+            unchanged = decide_by_stat(existing, size=item.size, mtime_ns=item.mtime_ns, rehash=self._rehash)
+            if unchanged is not None:
+                self._settle(batch, unchanged, counts, meter)
                 meter.files_done += 1
-                if existing.status == "failed":
-                    meter.files_failed += 1
                 continue
-            self._index_file(batch, root_id, item, key, existing, gone_by_hash, counts, meter)
+            file = FileAt(key, root_id, size=item.size, mtime_ns=item.mtime_ns, kind=item.kind)
+            self._settle(batch, decider.decide(item.path, file, existing), counts, meter)
             meter.files_done += 1
             meter.emit()
             batch.maybe_commit()
         batch.commit()
-
         if not control.cancelled:
-            still_gone = [row.id for row in gone.values() if row.id not in self._moved_ids]
-            if still_gone:
-                with self.writer.lock, store.transaction():
-                    dropped = store.delete_documents(still_gone)
-                    if dropped:
-                        store.bump_vectors_generation()
-                self.writer.drop_vectors(dropped)
-                # A problem listed for a folder is a row, not a document: its going is no removal.
-                counts["removed"] += sum(1 for row in gone.values()
-                                         if row.id not in self._moved_ids and not _is_folder_problem(row))
+            self._drop_gone(gone, counts)
 
-    def _index_file(self, batch: _Batch, root_id: int, item: FoundFile, key: str, row, gone_by_hash: dict,
-                    counts: dict, meter: _ProgressMeter) -> None:
+    def _crawl(self, meter: _ProgressMeter, control: IndexControl) -> _Crawled | None:
+        """Walk every root; None when cancelled meanwhile."""
         store = self.writer.store
-        try:
-            digest = content_hash(item.path)
-        except OSError as exc:
-            if not item.path.exists():
-                return  # deleted while we were indexing: the next run drops any stale row
-            self._fail(batch, root_id, item, key, f"unreadable: {exc.strerror or exc}")
-            counts["failed"] += 1
-            meter.files_failed += 1
-            return
-        if row is not None and row.content_hash == digest and row.status == "ok":
-            batch.add(lambda s: s.touch_document(row.id, size=item.size, mtime_ns=item.mtime_ns))
-            counts["unchanged"] += 1
-            return
-        if row is None and gone_by_hash.get(digest):
-            moved_id = gone_by_hash[digest].pop()
-            self._moved_ids.add(moved_id)
-            batch.add(lambda s: s.move_document(moved_id, path=key, root_id=root_id, size=item.size,
-                                                mtime_ns=item.mtime_ns))
-            counts["moved"] += 1
-            return
-        twin = None
         with self.writer.lock:
-            twin = store.document_with_hash(digest, exclude_id=row.id if row else None)
-        if twin is not None:
-            def copy(s: Store, twin=twin) -> None:
-                dropped = s.delete_passages_of(row.id) if row is not None else []
-                batch.dropped.extend(dropped)
-                doc_id = s.upsert_document(path=key, root_id=root_id, size=item.size, mtime_ns=item.mtime_ns,
-                                           content_hash=digest, kind=twin.kind, title=twin.title)
-                s.copy_passages(from_document=twin.id, to_document=doc_id)
-                batch.copied.extend(r[0] for r in s.conn.execute(
-                    "SELECT id FROM passages WHERE document_id = ? AND vector IS NOT NULL", (doc_id,)))
-            batch.add(copy)
-            counts["changed" if row else "added"] += 1
-            return
-        batch.maybe_commit()  # a slow file must not hold back the files read before it
-        try:
-            extracted = self.extract(item.path)
-        except ExtractionError as exc:
-            if not item.path.exists():
-                return
-            self._fail(batch, root_id, item, key, exc.reason, digest=digest, old=row)
-            counts["failed"] += 1
+            roots = store.roots()
+        crawled = _Crawled()
+        for root_id, root_key in roots:
+            root_path = key_path(root_key)  # keys are text for SQLite; the walk needs the OS path
+            if not os.path.lexists(root_path):
+                # An unplugged drive or an unmounted share: keep what was indexed, say why it is stale.
+                crawled.problems.append((root_id, root_key, "folder not found (unplugged or moved?); "
+                                                            "its documents are kept until you forget it"))
+                continue
+            with self.writer.lock:
+                crawled.known.update(store.documents_under_root(root_id))
+
+            def on_problem(path: Path, reason: str, root_id: int = root_id) -> None:
+                crawled.problems.append((root_id, path_key(path), reason))
+
+            for item in crawl(Path(root_path), max_file_bytes=self.max_file_bytes, on_problem=on_problem,
+                              skip_dirs=self.skip_dirs):
+                key = path_key(item.path)
+                if key in crawled.seen:
+                    continue  # nested roots: the first root claims the file
+                crawled.seen.add(key)
+                crawled.found.append((root_id, item))
+                meter.files_seen += 1
+                meter.emit()
+                if not control.wait_if_paused():
+                    return None
+        return crawled
+
+    def _find_twin(self, digest: str, exclude_id: int | None) -> DocumentRow | None:
+        with self.writer.lock:
+            return self.writer.store.document_with_hash(digest, exclude_id=exclude_id)
+
+    @staticmethod
+    def _settle(batch: _Batch, decision: Decision, counts: Counts, meter: _ProgressMeter) -> None:
+        """Queue a file's decision for the next commit and count it."""
+        batch.add(decision)
+        counts.count(decision)
+        if isinstance(decision, Fail) or (isinstance(decision, Unchanged) and decision.failed):
             meter.files_failed += 1
+        if isinstance(decision, Write):
+            meter.passages += len(decision.passages)
+            meter.to_embed += len(decision.passages)
+
+    def _drop_gone(self, gone: GoneDocuments, counts: Counts) -> None:
+        """Delete the documents whose file is gone (and was not found moved)."""
+        still_gone = gone.still_gone()
+        if not still_gone:
             return
-        chunked = chunk_document(extracted, self.offsets, target=PASSAGE_TARGET_PIECES)
-        text, passages = chunked.text, passage_records(extracted, chunked.text, chunked.chunks)
-        # Indexed, but not whole (text truncated, passages merged or capped): kept with the document
-        # as a warning the user sees beside the failures, never silently.
-        warning = "; ".join(chunked.notes) or None
-
-        def write(s: Store) -> None:
-            dropped = s.delete_passages_of(row.id) if row is not None else []
-            batch.dropped.extend(dropped)
-            doc_id = s.upsert_document(path=key, root_id=root_id, size=item.size, mtime_ns=item.mtime_ns,
-                                       content_hash=digest, kind=extracted.kind, title=extracted.title,
-                                       error=warning)
-            s.insert_passages(doc_id, passages)
-            s.set_content(doc_id, text)
-
-        batch.add(write)
-        counts["changed" if row else "added"] += 1
-        counts["passages"] += len(passages)
-        meter.passages += len(passages)
-        meter.to_embed += len(passages)
-
-    def _fail(self, batch: _Batch, root_id: int, item: FoundFile, key: str, reason: str, *,
-              digest: str | None = None, old=None) -> None:
-        def write(s: Store) -> None:
-            if old is not None:
-                batch.dropped.extend(s.delete_passages_of(old.id))
-            s.upsert_document(path=key, root_id=root_id, size=item.size, mtime_ns=item.mtime_ns,
-                              content_hash=digest, kind=item.kind, title=None, status="failed", error=reason)
-        batch.add(write)
+        with self.writer.sync.transaction() as change:
+            change.removed += self.writer.store.delete_documents([row.id for row in still_gone])
+        # A problem listed for a folder is a row, not a document: its going is no removal.
+        counts.removed += sum(1 for row in still_gone if not _is_folder_problem(row))
 
     # -- records (evaluation collections) -------------------------------------------------------
     def add_records(self, records: Iterable[tuple[str, str, str]], *, kind: str = "record") -> int:
@@ -434,17 +366,7 @@ class Indexer:
             extracted = Extracted(title=title, segments=[Segment(text)] if text.strip() else [], kind=kind)
             body, chunks = chunk(extracted, self.offsets, target=PASSAGE_TARGET_PIECES)
             passages = passage_records(extracted, body, chunks)
-            digest = record_hash(title, text)
-
-            def write(s: Store, record_id=record_id, passages=passages, digest=digest, body=body, title=title) -> None:
-                existing = s.document_by_path(record_id)
-                if existing is not None:
-                    batch.dropped.extend(s.delete_passages_of(existing.id))
-                doc_id = s.upsert_document(path=record_id, root_id=None, size=len(body), mtime_ns=0,
-                                           content_hash=digest, kind=kind, title=title)
-                s.insert_passages(doc_id, passages)
-
-            batch.add(write)
+            batch.add(WriteRecord(record_id, title, record_hash(title, text), kind, len(body), tuple(passages)))
             total += len(passages)
             batch.maybe_commit()
         batch.commit()
@@ -475,7 +397,9 @@ def _ctrl_c_cancels(control: IndexControl) -> Iterator[list[int]]:
     signal handlers (a GUI worker thread never receives Ctrl-C anyway): elsewhere, nothing changes."""
     received: list[int] = []
     previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
-    if previous is None:  # not the main thread, or a handler installed outside Python: leave it
+    if previous is None or previous is signal.SIG_IGN:
+        # Not the main thread, a handler installed outside Python, or Ctrl-C deliberately ignored
+        # (a background job, nohup): leave it as it is.
         yield received
         return
 
@@ -506,20 +430,86 @@ def passage_records(extracted: Extracted, text: str, chunks) -> list[NewPassage]
     return out
 
 
+@dataclass
+class _Crawled:
+    """What the crawl found: files by root, the rows indexed under the roots, and what it could not read."""
+
+    found: list[tuple[int, FoundFile]] = field(default_factory=list)
+    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (root id, path key, reason)
+    known: dict[str, DocumentRow] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+
+    def gone(self) -> GoneDocuments:
+        """Indexed documents the crawl did not find. A folder the crawl could not list (permission
+        denied, an I/O error, a share refusing access for a minute) hides its files; it does not
+        delete them. Like a missing root, what was indexed under it is kept, and the folder is
+        listed as a problem until it reads again."""
+        problem_paths = {path for _, path, _ in self.problems}
+        return GoneDocuments(row for path, row in self.known.items()
+                             if path not in self.seen and not _inside_any(path, problem_paths))
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass
+class FileDecider:
+    """Decides what to do with a file whose size or mtime changed (or any file, when rehashing): reads
+    it (hash, then text), asks the index only for a twin, writes nothing. ``before_extract`` runs
+    before a file is extracted (the indexer commits what it holds: a slow file must not hold back
+    the files read before it)."""
+
+    offsets: PieceOffsets
+    extract: Callable[[Path], Extracted]
+    find_twin: Callable[[str, int | None], DocumentRow | None]
+    gone: GoneDocuments
+    before_extract: Callable[[], None] = _nothing
+    hash_file: Callable[[Path], str] = content_hash
+
+    def decide(self, path: Path, file: FileAt, existing: DocumentRow | None) -> Decision:
+        try:
+            digest = self.hash_file(path)
+        except OSError as exc:
+            if not path.exists():
+                return Vanished()
+            return Fail(file, f"unreadable: {exc.strerror or exc}")
+        settled = decide_by_hash(file, existing, digest, gone=self.gone, find_twin=self.find_twin)
+        if settled is not None:
+            return settled
+        self.before_extract()
+        try:
+            extracted = self.extract(path)
+        except ExtractionError as exc:
+            if not path.exists():
+                return Vanished()
+            return Fail(file, exc.reason, digest=digest, replaces=existing.id if existing else None)
+        return self.write(file, existing, digest, extracted)
+
+    def write(self, file: FileAt, existing: DocumentRow | None, digest: str, extracted: Extracted) -> Write:
+        chunked = chunk_document(extracted, self.offsets, target=PASSAGE_TARGET_PIECES)
+        passages = passage_records(extracted, chunked.text, chunked.chunks)
+        # Indexed, but not whole (text truncated, passages merged or capped): kept with the document
+        # as a warning the user sees beside the failures, never silently.
+        warning = "; ".join(chunked.notes) or None
+        return Write(file, digest, kind=extracted.kind, title=extracted.title, text=chunked.text,
+                     passages=tuple(passages), warning=warning, replaces=existing.id if existing else None)
+
+
 class _Batch:
-    """Writes queued as callables and committed together, every few files or fractions of a second."""
+    """Decisions applied together in one transaction, every few files or fractions of a second."""
 
     def __init__(self, writer: Writer) -> None:
         self.writer = writer
-        self.pending: list[Callable[[Store], None]] = []
-        self.dropped: list[int] = []
-        self.copied: list[int] = []  # passages that arrived with a vector (copied from a twin)
+        self.pending: list[Decision | WriteRecord] = []
         self.started = time.monotonic()
 
-    def add(self, write: Callable[[Store], None]) -> None:
+    def add(self, decision: Decision | WriteRecord) -> None:
+        if isinstance(decision, Unchanged | Vanished):
+            return  # nothing to write
         if not self.pending:
             self.started = time.monotonic()
-        self.pending.append(write)
+        self.pending.append(decision)
 
     def maybe_commit(self) -> None:
         if len(self.pending) >= COMMIT_EVERY_FILES or (
@@ -530,16 +520,8 @@ class _Batch:
         if not self.pending:
             return
         writer = self.writer
-        self.dropped, self.copied = [], []
-        with writer.lock:
-            with writer.store.transaction():
-                for write in self.pending:
-                    write(writer.store)
-                if self.dropped or self.copied:
-                    writer.store.bump_vectors_generation()
-            writer.changed.notify_all()
-            copied = list(writer.store.iter_vectors(ids=self.copied, dims=writer.vectors.dims)) if self.copied else []
-        writer.drop_vectors(self.dropped)
-        for keys, vectors in copied:
-            writer.vectors.add(keys, vectors)
+        with writer.sync.transaction() as change:
+            for decision in self.pending:
+                apply_decision(decision, writer.store, change)
+            writer.changed.notify_all()  # the embedder wakes when the lock is released: after the commit
         self.pending = []

@@ -14,19 +14,27 @@ import dataclasses
 import json
 import logging
 import os
-import sqlite3
 import stat
 import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import platformdirs
 
 from .chunk import PieceOffsets, tokenizer_offsets, word_offsets
+from .datadir import (
+    DB_NAME,
+    LOCK_NAME,
+    VECTORS_NAME,
+    create_index,
+    default_data_dir,
+    prepare_data_dir,
+    resolve_data_dir,
+    set_aside_damaged_index,
+)
 from .encoders import Model, load_model
-from .errors import DataDirError, IndexDamagedError, IndexLockedError, LibrarianError, ModelError
+from .errors import IndexDamagedError, IndexLockedError, LibrarianError, ModelError
 from .extract import kind_for
 from .extract.base import Locator
 from .extract.isolate import ExtractionWorkers
@@ -35,6 +43,7 @@ from .lock import WriterLock
 from .paths import display_path, key_path, path_key
 from .results import (
     CheckReport,
+    ExclusionPreview,
     Failure,
     IndexControl,
     Mode,
@@ -47,20 +56,22 @@ from .results import (
 )
 from .search import Searcher
 from .store import Store, integrity_problem
+from .vector_sync import VectorSync
 from .vectors import VectorCache
+
+if TYPE_CHECKING:
+    from .watch import Watcher
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
-DB_NAME = "index.sqlite3"
-VECTORS_NAME = "vectors.usearch"
 
 
-def default_data_dir() -> Path:
-    override = os.environ.get("LIBRARIAN_DATA_DIR")
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_data_dir("librarian", appauthor=False))
+def demo_library_path() -> Path:
+    """The small library of sample documents shipped with the engine (the app's "Try the demo")."""
+    from importlib import resources
+
+    return Path(str(resources.files("librarian.engine") / "demo"))
 
 
 class Library:
@@ -78,7 +89,7 @@ class Library:
             tokenizer.no_padding()
             offsets = tokenizer_offsets(tokenizer)
         self._offsets = offsets or word_offsets
-        self._lock = WriterLock(data_dir / "lock")
+        self._lock = WriterLock(data_dir / LOCK_NAME)
         self._write_mutex = threading.RLock()
         self._writing = False
         self._closed = False
@@ -107,15 +118,66 @@ class Library:
     # -- opening --------------------------------------------------------------------------------
     @classmethod
     def open(cls, data_dir: Path | str | None = None, *, model_dir: Path | str | None = None,
-             model: Model | None = None, extract: Callable | None = None) -> Library:
+             model: Model | None = None, extract: Callable | None = None, passage_threads: int = 2) -> Library:
         """Open (creating if needed) the index in ``data_dir`` (default: the platform's user data dir,
-        or $LIBRARIAN_DATA_DIR). ``model_dir`` defaults to the shipped model."""
+        or $LIBRARIAN_DATA_DIR). ``model_dir`` defaults to the shipped model; ``passage_threads`` is
+        how many threads embed passages while indexing (the app leaves a core to its window)."""
         path = resolve_data_dir(data_dir)
-        _prepare_data_dir(path)
+        prepare_data_dir(path)
         if model is None:
-            model = load_model(Path(model_dir) if model_dir else None)
-        _create_index(path / DB_NAME)
+            model = load_model(Path(model_dir) if model_dir else None, passage_threads=passage_threads)
+        create_index(path / DB_NAME)
         return cls(path, model, extract=extract)
+
+    @staticmethod
+    def has_index(data_dir: Path | str | None = None) -> bool:
+        """Whether ``data_dir`` (default as in `open`) holds an index, without opening or creating one."""
+        return (resolve_data_dir(data_dir) / DB_NAME).exists()
+
+    @classmethod
+    def open_keyword_only(cls, data_dir: Path | str | None = None) -> Library:
+        """Open an existing index without a model, for when the model cannot be loaded: it searches by
+        words only (a meaning search answers with words), and an update stores passages without vectors.
+        A damaged model never makes the documents already indexed unsearchable. Unlike `open` it
+        creates nothing: with no index there is nothing to search (check `has_index` first)."""
+        path = resolve_data_dir(data_dir)
+        if not (path / DB_NAME).exists():
+            raise LibrarianError(f"there is no index in {path} to search by words")
+        return cls(path, None)
+
+    @staticmethod
+    def preview_exclusions(root: Path | str, patterns: str, *, limit: int = 200_000,
+                           sample: int = 12) -> ExclusionPreview:
+        """What indexing ``root`` would read once ``patterns`` (gitignore lines: an edited, unsaved
+        ``.librarianignore``) apply on top of the rules the crawl follows already (hidden files, the
+        ignore files as saved). The walk stops after ``limit`` files (the preview is then
+        ``truncated``). Raises `LibrarianError` for patterns that cannot be compiled."""
+        import re
+
+        from .crawl import crawl, ignore_spec
+
+        try:
+            spec = ignore_spec(patterns.splitlines())  # bounded-time matching, as the crawl uses
+        except (ValueError, re.error) as exc:  # pathspec's: "!" alone, a range "[z-a]"
+            raise LibrarianError(f"pattern error: {exc}") from exc
+        base = Path(root)
+        files = size = excluded = 0
+        kept: list[str] = []
+        for item in crawl(base):
+            if files + excluded >= limit:
+                return ExclusionPreview(files, size, excluded, tuple(kept), truncated=True)
+            try:
+                rel = item.path.relative_to(base).as_posix()
+            except ValueError:  # the root is a single file
+                rel = item.path.name
+            if spec.match_file(rel):
+                excluded += 1
+                continue
+            files += 1
+            size += item.size
+            if len(kept) < sample:
+                kept.append(rel)
+        return ExclusionPreview(files, size, excluded, tuple(kept))
 
     # -- connections ----------------------------------------------------------------------------
     def _reader(self) -> Store:
@@ -181,14 +243,11 @@ class Library:
                     docs.append(row.id)
                 else:
                     kept.append((row, others[heir]))
-            with store.transaction():
+            with self._vector_sync(store).transaction() as change:
                 for row, heir_id in kept:
                     store.move_document(row.id, path=row.path, root_id=heir_id, size=row.size, mtime_ns=row.mtime_ns)
-                dropped = store.delete_documents(docs)
+                change.removed += store.delete_documents(docs)
                 store.remove_root(root_id)
-                if dropped:
-                    store.bump_vectors_generation()
-            self.vectors.remove(dropped)
             self._save_vectors(store)
         return len(docs)
 
@@ -196,9 +255,20 @@ class Library:
         """The roots as OS paths (`Library.forget` takes them back as they are)."""
         return [key_path(key) for _, key in self._reader().roots()]
 
+    def watcher(self, *, quiet_seconds: float = 1.5, rescan_seconds: float = 600.0,
+                on_update: Callable[[UpdateReport], None] | None = None,
+                on_change: Callable[[], None] | None = None) -> Watcher:
+        """A `Watcher` of the roots, not started yet. It runs `update` itself after files change
+        (``on_update`` gets each report), or, given ``on_change``, only calls that and leaves the
+        update to the caller."""
+        from .watch import Watcher
+
+        return Watcher(self, quiet_seconds=quiet_seconds, rescan_seconds=rescan_seconds, on_update=on_update,
+                       on_change=on_change)
+
     # -- indexing -------------------------------------------------------------------------------
     def _indexer(self, store: Store) -> Indexer:
-        writer = Writer(store=store, vectors=self.vectors, model_id=self.model.model_id if self.model else "")
+        writer = Writer(store=store, vectors=self.vectors, model_id=self.model.model_id if self.model else None)
         return Indexer(writer, encoder=self.model.passage if self.model else None, offsets=self._offsets,
                        extract=self._extractor(), skip_dirs=(self.data_dir,))  # never index our own files
 
@@ -262,20 +332,20 @@ class Library:
     def _reembed(self, store: Store) -> None:
         assert self.model is not None
         log.warning("the index was embedded with another model; re-embedding with %s", self.model.name)
-        with store.transaction():
+        with self._vector_sync(store).transaction() as change:
             store.clear_vectors()
             store.set_meta("model_id", self.model.model_id)
             store.set_meta("model_name", self.model.name)
-            store.bump_vectors_generation()
-        self.vectors.clear()
-        self.vectors.discard_files()
+            change.cleared = True
         self.model_mismatch = None
+
+    def _vector_sync(self, store: Store) -> VectorSync:
+        """Writes through ``store`` that the vector cache follows (`VectorSync` owns the order)."""
+        return VectorSync(store, self.vectors, model_id=self.model.model_id if self.model else None)
 
     def _save_vectors(self, store: Store) -> None:
         if self.model is not None:
-            generation = store.vectors_generation()
-            self.vectors.save(generation=generation, model_id=self.model.model_id)
-            self._vectors_generation = generation
+            self._vectors_generation = self._vector_sync(store).save()
 
     # -- reading --------------------------------------------------------------------------------
     def search(self, query: str, *, k: int = 10, mode: Mode = "hybrid",
@@ -290,31 +360,34 @@ class Library:
 
     def passage_context(self, passage_id: int, *, before: int = 1, after: int = 1) -> PassageContext:
         store = self._reader()
-        row = store.passages_by_ids([passage_id]).get(passage_id)
-        if row is None:
-            raise LibrarianError(f"passage {passage_id} is no longer in the index")
-        document_id, ordinal, _title, body, locator, char_start, char_end = row
-        doc = store.document(document_id)
-        assert doc is not None
-        text = store.content(document_id)
-        if text is not None:
-            neighbours = store.document_passages(document_id, ordinal - before, ordinal + after)
-            start = min(n[3] for n in neighbours)
-            end = max(n[4] for n in neighbours)
-            context, span = text[start:end], (char_start - start, char_end - start)
-        else:
-            context, span = body, (0, len(body))
+        with store.snapshot():  # the passage, its document and its neighbours as of one moment
+            row = store.passages_by_ids([passage_id]).get(passage_id)
+            if row is None:
+                raise LibrarianError(f"passage {passage_id} is no longer in the index")
+            document_id, ordinal, _title, body, locator, char_start, char_end = row
+            doc = store.document(document_id)
+            assert doc is not None  # a passage's document goes only with it (ON DELETE CASCADE)
+            text = store.content(document_id)
+            if text is not None:
+                neighbours = store.document_passages(document_id, ordinal - before, ordinal + after)
+                start = min(n[3] for n in neighbours)
+                end = max(n[4] for n in neighbours)
+                context, span = text[start:end], (char_start - start, char_end - start)
+            else:
+                context, span = body, (0, len(body))
         path = key_path(doc.path)
         return PassageContext(path=path, title=doc.title or display_path(path), kind=doc.kind or "",
                               locator=Locator.from_dict(json.loads(locator)), text=context, passage_span=span)
 
     def status(self) -> Status:
         store = self._reader()
-        counts = store.counts()
-        return Status(roots=tuple(self.roots()), documents=counts["documents"], passages=counts["passages"],
+        with store.snapshot():  # counts, roots and problems that add up, while an index run commits
+            counts = store.counts()
+            roots, failures, warnings = self.roots(), store.failures(), store.warnings()
+        return Status(roots=tuple(roots), documents=counts["documents"], passages=counts["passages"],
                       embedded=counts["embedded"],
-                      failed=tuple(Failure(key_path(key), r) for key, r in store.failures()),
-                      warnings=tuple(Failure(key_path(key), r) for key, r in store.warnings()),
+                      failed=tuple(Failure(key_path(key), r) for key, r in failures),
+                      warnings=tuple(Failure(key_path(key), r) for key, r in warnings),
                       model=self.model.name if self.model else "", data_dir=str(self.data_dir))
 
     def check(self, *, repair: bool = False) -> CheckReport:
@@ -355,45 +428,26 @@ class Library:
         store = self._writer() if repair else self._reader()
         if repair:
             with store.transaction():
-                store.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
-        # Judge the file on disk as a fresh process would find it, not our memory.
-        probe = VectorCache(self.vectors.path, self.vectors.dims)
-        disk_keys = np.zeros(0, dtype=np.uint64)
-        entries = distinct = mismatched = 0
-        if probe.path.is_file():
-            try:
-                probe.index.load(str(probe.path))
-                entries, distinct = probe.key_count()
-                disk_keys = probe.keys()
-                mismatched = probe.mismatched(store)
-            except LibrarianError:
-                raise
-            except Exception:  # an unreadable file counts as holding nothing
-                entries = distinct = mismatched = 0
-                disk_keys = np.zeros(0, dtype=np.uint64)
+                store.rebuild_keyword_index()
+        disk = self.vectors.probe_file(store)  # the file as a fresh process would find it, not our memory
         stored = store.embedded_ids()
-        missing = int(len(np.setdiff1d(stored, disk_keys)))
-        orphans = int(len(np.setdiff1d(disk_keys, stored)))
-        duplicate_keys = entries - distinct
-        duplicate_passages = int(store.conn.execute(
-            "SELECT count(*) FROM (SELECT document_id, ordinal FROM passages "
-            "GROUP BY document_id, ordinal HAVING count(*) > 1)").fetchone()[0])
+        missing = int(len(np.setdiff1d(stored, disk.keys)))
+        orphans = int(len(np.setdiff1d(disk.keys, stored)))
+        duplicate_keys = disk.entries - disk.distinct
+        duplicate_passages = store.duplicate_passage_count()
         passages = store.counts()["passages"]
-        report = CheckReport(passages=passages, vectors_stored=len(stored), vectors_indexed=distinct,
-                             missing=missing, orphans=orphans, mismatched=mismatched,
+        report = CheckReport(passages=passages, vectors_stored=len(stored), vectors_indexed=disk.distinct,
+                             missing=missing, orphans=orphans, mismatched=disk.mismatched,
                              duplicates=duplicate_keys + duplicate_passages,
-                             ok=missing == 0 and orphans == 0 and mismatched == 0
+                             ok=missing == 0 and orphans == 0 and disk.mismatched == 0
                              and duplicate_keys + duplicate_passages == 0)
         if repair and not report.ok:
+            sync = self._vector_sync(store)
             if duplicate_passages:
-                store.conn.execute(
-                    "DELETE FROM passages WHERE id NOT IN (SELECT min(id) FROM passages "
-                    "GROUP BY document_id, ordinal)")
-            self.vectors.clear()
-            self._vectors_generation = -1
-            self.vectors.discard_files()
-            self._sync_vectors(store)
-            self._save_vectors(store)
+                with sync.transaction() as change:
+                    change.removed += store.delete_duplicate_passages()
+            # Vectors of another model are never loaded (see `_sync_vectors`); the cache stays empty.
+            self._vectors_generation = sync.rebuild(reload=not self.model_mismatch)
             fixed = self._check_locked(repair=False)
             # "repaired" only with a clean bill of health: a repair that did not heal says so.
             return dataclasses.replace(fixed, repaired=fixed.ok)
@@ -426,135 +480,6 @@ class Library:
     def __exit__(self, *exc) -> None:
         self.close()
 
-def resolve_data_dir(data_dir: Path | str | None = None) -> Path:
-    """``data_dir`` as a path, or the default (the platform's user data dir, or $LIBRARIAN_DATA_DIR)."""
-    return Path(data_dir).expanduser() if data_dir else default_data_dir()
-
-
-# What Librarian writes in its data dir: these files and ones named after them (-wal, .json, .tmp,
-# .damaged-...). A folder holding only such files (or nothing) is ours to use.
-_OWN_PREFIXES = (DB_NAME, VECTORS_NAME)
-_LOCK_NAME = "lock"
-
-
-def _prepare_data_dir(path: Path) -> None:
-    """Create the data dir 0700, or check that an existing folder may serve as one.
-
-    The index holds the text of private documents, so its folder is the owner's only. But we only
-    change the mode of a folder that is ours: one we create, one that already holds our files, or an
-    empty one the user hands us (it becomes the data dir, as `git init` adopts an empty folder). A
-    folder with other files in it (``--data-dir /tmp``, ``--data-dir ~``) is refused: chmod'ing it
-    would break whatever else uses it. A world-writable sticky folder (/tmp-like) is shared even
-    when empty, and refused too."""
-    try:
-        if not path.exists():
-            path.mkdir(parents=True, mode=0o700)
-            os.chmod(path, 0o700)  # mkdir's mode passes through the umask
-            return
-        if not path.is_dir():
-            raise DataDirError(f"the data dir {path} is not a folder; choose a folder for the index")
-        info = path.stat()
-        entries = os.listdir(path)
-        if entries and not _holds_librarian_files(entries) and path != _platform_data_dir():
-            raise DataDirError(f"{path} already holds other files and is not a Librarian data dir; choose a new "
-                               "or empty folder for the index (Librarian makes it private to you)")
-        if not entries and info.st_mode & stat.S_ISVTX:
-            raise DataDirError(f"{path} is a shared folder (like /tmp); choose a new or empty folder of your own")
-        owner = getattr(os, "getuid", lambda: info.st_uid)()
-        if info.st_uid == owner and stat.S_IMODE(info.st_mode) != 0o700:
-            os.chmod(path, 0o700)
-    except OSError as exc:
-        raise DataDirError(f"cannot use the data dir {path}: {exc.strerror or exc}") from exc
-
-
-def _platform_data_dir() -> Path:
-    """The folder named after us in the platform's data dir: ours whatever it holds (on Windows the
-    app's Logs folder lives inside it)."""
-    return Path(platformdirs.user_data_dir("librarian", appauthor=False))
-
-
-def _holds_librarian_files(names: list[str]) -> bool:
-    """The folder holds our index, or only names Librarian writes (an interrupted first run)."""
-    return DB_NAME in names or all(name == _LOCK_NAME or name.startswith(_OWN_PREFIXES) for name in names)
-
-
-def _create_index(db: Path) -> None:
-    """Create the SQLite file 0600 before SQLite touches it (SQLite gives its -wal and -shm files the
-    same mode), then the schema."""
-    if not db.exists():
-        try:
-            os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise DataDirError(f"cannot create the index in {db.parent}: {exc.strerror or exc}") from exc
-    Store(db).close()
-
-
-def set_aside_damaged_index(data_dir: Path | str | None = None) -> tuple[Path, tuple[str, ...]]:
-    """Rebuild a damaged index: keep the damaged file aside, start a fresh one with the same roots.
-
-    Returns (where the damaged file now is, the roots carried over). As git and SQLite's own advice
-    have it, the evidence is never deleted: the damaged file and its WAL move to
-    ``index.sqlite3.damaged-<timestamp>[-wal]``, where `sqlite3 .recover` can still be tried. Only
-    the vector cache, derived from it, is dropped. The user's files are never touched; the roots that can
-    still be read come over to the fresh index, which `librarian index` then fills again."""
-    path = resolve_data_dir(data_dir)
-    db = path / DB_NAME
-    lock = WriterLock(path / _LOCK_NAME)
-    lock.acquire()
-    try:
-        VectorCache(path / VECTORS_NAME, 1).discard_files()  # derived from the damaged file; first, as it may refuse
-        roots = _readable_roots(db)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        kept, serial = path / f"{DB_NAME}.damaged-{stamp}", 1
-        while kept.exists():  # two rebuilds within a second
-            serial += 1
-            kept = path / f"{DB_NAME}.damaged-{stamp}-{serial}"
-        try:
-            if db.exists():
-                os.replace(db, kept)
-            for suffix in ("-wal", "-shm"):
-                companion = db.with_name(db.name + suffix)
-                if companion.exists():
-                    os.replace(companion, kept.with_name(kept.name + suffix))
-        except OSError as exc:
-            raise DataDirError(f"cannot move the damaged index aside in {path}: {exc.strerror or exc}") from exc
-        _create_index(db)
-        store = Store(db)
-        try:
-            with store.transaction():
-                for root in roots:
-                    store.add_root(root)
-        finally:
-            store.close()
-        log.info("damaged index kept as %s; fresh index started with %d roots", kept, len(roots))
-        return kept, roots
-    finally:
-        lock.release()
-
-
-def _readable_roots(db: Path) -> tuple[str, ...]:
-    """The roots a damaged index still yields (as stored), row by row so one bad page costs one root."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return ()
-    roots: list[str] = []
-    try:
-        ids = [row[0] for row in conn.execute("SELECT id FROM roots ORDER BY id")]
-        for root_id in ids:
-            with contextlib.suppress(sqlite3.Error):
-                row = conn.execute("SELECT path FROM roots WHERE id = ?", (root_id,)).fetchone()
-                if row and isinstance(row[0], str):
-                    roots.append(row[0])
-    except sqlite3.Error as exc:
-        log.warning("could not read the roots of the damaged index %s: %s", db, exc)
-    finally:
-        conn.close()
-    return tuple(roots)
-
-
 def _check_root(given: Path | str, path: Path, *, data_dir: Path) -> None:
     """Raise LibrarianError unless ``path`` can be a root: a folder, or a regular file of a kind we read."""
     try:
@@ -582,4 +507,5 @@ def _innermost_root(key: str, roots: dict[str, int]) -> str | None:
     return max(covering, key=len, default=None)
 
 
-__all__ = ["Library", "default_data_dir", "resolve_data_dir", "set_aside_damaged_index", "ModelError"]
+__all__ = ["DB_NAME", "VECTORS_NAME", "Library", "ModelError", "default_data_dir", "demo_library_path",
+           "resolve_data_dir", "set_aside_damaged_index"]

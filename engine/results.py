@@ -11,7 +11,7 @@ always valid UTF-8 and still names the very file.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from .extract.base import Locator
@@ -177,30 +177,23 @@ class UpdateReport:
     cancelled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckReport:
+    """What `Library.check` found. Fields in the order `librarian check` prints them (keyword-only,
+    so a field with a default may sit among the others)."""
+
     passages: int
     vectors_stored: int
     vectors_indexed: int
     missing: int
     orphans: int
+    mismatched: int = 0  # vectors in the vector index that differ from SQLite's copy (damaged bytes)
     duplicates: int
     ok: bool
     repaired: bool = False
-    mismatched: int = 0  # vectors in the vector index that differ from SQLite's copy (damaged bytes)
 
     def to_json(self) -> dict:
-        return {
-            "passages": self.passages,
-            "vectors_stored": self.vectors_stored,
-            "vectors_indexed": self.vectors_indexed,
-            "missing": self.missing,
-            "orphans": self.orphans,
-            "mismatched": self.mismatched,
-            "duplicates": self.duplicates,
-            "ok": self.ok,
-            "repaired": self.repaired,
-        }
+        return asdict(self)
 
 
 class IndexControl:
@@ -233,3 +226,14 @@ class IndexControl:
         """Block while paused; return False when the run should stop."""
         self._running.wait()
         return not self._cancelled.is_set()
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionPreview:
+    """What a root would index once extra ignore patterns apply (`Library.preview_exclusions`)."""
+
+    files: int
+    bytes: int
+    excluded: int  # by the extra patterns, on top of what the crawl already skips
+    sample: tuple[str, ...]  # the first few paths kept, relative to the root, "/"-separated
+    truncated: bool = False  # the walk stopped at its limit: the counts are lower bounds

@@ -4,17 +4,20 @@ fused (cosine plus coverage-weighted BM25), grouped by document, with a highligh
 Fusion works on passages (each list scores passages; see `convex_fuse`); a document's score is
 its best passage's fused score, and the other passages of the same document that matched are counted, not repeated.
 Documents with identical content (same hash, other path) collapse into one result.
+
+Every read of one search goes through `Store`'s read API inside one `Store.snapshot`, so the keyword
+ranking, the candidates and the details shown come from the same version of the index while the
+indexer commits. `Searcher` itself holds no SQL: it ranks what the store hands it.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +28,7 @@ from .extract.base import Locator
 from .paths import display_path, key_path, path_key
 from .query import WORD_START, ParsedQuery, clean_text, is_cjk, parse
 from .results import Hit, Matched, Mode, SearchFilters, SearchResult
-from .store import Store
+from .store import Candidate, DocumentFilter, Store
 from .vectors import VectorCache
 
 RRF_K = 60
@@ -120,24 +123,15 @@ def group_by_document(scores: dict[int, float], doc_of: dict[int, int], *, keywo
     return list(groups.values())
 
 
-def _filter_sql(filters: SearchFilters | None) -> tuple[str, list]:
+def document_filter(filters: SearchFilters | None) -> DocumentFilter | None:
+    """``filters`` (OS paths, seconds) in the store's terms (path keys, nanoseconds)."""
     if filters is None:
-        return "", []
-    clauses, params = [], []
-    if filters.folder:
-        folder = path_key(filters.folder.rstrip("/\\"))  # an OS path; documents.path holds keys
-        clauses.append("(d.path = ? OR substr(d.path, 1, ?) = ?)")
-        params += [folder, len(folder) + 1, folder + "/"]
-    if filters.kinds:
-        clauses.append(f"d.kind IN ({','.join('?' * len(filters.kinds))})")
-        params += list(filters.kinds)
-    if filters.modified_after is not None:
-        clauses.append("d.mtime_ns >= ?")
-        params.append(int(filters.modified_after * 1e9))
-    if filters.modified_before is not None:
-        clauses.append("d.mtime_ns <= ?")
-        params.append(int(filters.modified_before * 1e9))
-    return (" AND " + " AND ".join(clauses)) if clauses else "", params
+        return None
+    return DocumentFilter(
+        folder=path_key(filters.folder.rstrip("/\\")) if filters.folder else None,  # documents.path holds keys
+        kinds=tuple(filters.kinds),
+        modified_after_ns=int(filters.modified_after * 1e9) if filters.modified_after is not None else None,
+        modified_before_ns=int(filters.modified_before * 1e9) if filters.modified_before is not None else None)
 
 
 class Searcher:
@@ -159,14 +153,23 @@ class Searcher:
             raise QueryError("k must be at least 1")
         parsed = parse(query)  # undecodable bytes become U+FFFD, a long query is shortened
         store = self._store()
-        timings: dict[str, float] = {}
-        candidates = max(CANDIDATES, 2 * k)  # grouping: k documents need more than k passages
-        lists: list[Ranked] = []
-        keyword = dense = Ranked((), ())
         encoding = None
         if mode in ("hybrid", "dense") and self._can_embed():
             # The encoder releases the GIL and SQLite does too: encode while FTS5 ranks.
             encoding = self._pool().submit(self._encode, parsed.text)
+        timings: dict[str, float] = {}
+        with store.snapshot():
+            hits = self._ranked_hits(store, parsed, k, mode, filters, encoding, timings)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResult(query=clean_text(query), mode=mode, took_ms=took, hits=tuple(hits), timings_ms=timings,
+                            notes=parsed.notes)
+
+    def _ranked_hits(self, store: Store, parsed: ParsedQuery, k: int, mode: Mode, filters: SearchFilters | None,
+                     encoding: Future[tuple[np.ndarray, float]] | None, timings: dict[str, float]) -> list[Hit]:
+        """The search itself, every read in the caller's snapshot of ``store``."""
+        candidates = max(CANDIDATES, 2 * k)  # grouping: k documents need more than k passages
+        lists: list[Ranked] = []
+        keyword = dense = Ranked((), ())
         if mode in ("hybrid", "keyword"):
             t = time.perf_counter()
             keyword = self._keyword(store, parsed, candidates, filters,
@@ -193,15 +196,13 @@ class Searcher:
             fused = dict(zip(only.ids, only.scores, strict=True))
         if named:
             self._boost_names(store, fused, named, keyword)
-        info = self._passage_info(store, list(fused), filters)
-        doc_of = {pid: doc for pid, (doc, _) in info.items()}
+        info = store.candidates(list(fused), within=document_filter(filters))
+        doc_of = {pid: candidate.document_id for pid, candidate in info.items()}
         words = set(keyword.ids) | set(keyword.coverage)
         groups = group_by_document(fused, doc_of, keyword=words, dense=close_in_meaning(dense))
         hits = self._hits(store, groups, info, parsed, k, mode)
         timings["fuse"] = (time.perf_counter() - t) * 1000
-        took = (time.perf_counter() - started) * 1000
-        return SearchResult(query=clean_text(query), mode=mode, took_ms=took, hits=tuple(hits), timings_ms=timings,
-                            notes=parsed.notes)
+        return hits
 
     # -- retrievers -----------------------------------------------------------------------------
     def _keyword(self, store: Store, parsed: ParsedQuery, limit: int, filters: SearchFilters | None, *,
@@ -219,52 +220,33 @@ class Searcher:
         match = ParsedQuery(parsed.text, tuple(t for t in parsed.terms if t in kept), parsed.phrases).fts()
         if match is None:
             return Ranked((), ())
-        where, params = _filter_sql(filters)
-        join = " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id" if where else ""
-        sql = (f"SELECT f.rowid, bm25(passages_fts, {', '.join(map(str, BM25_WEIGHTS))}) AS s "
-               f"FROM passages_fts f{join} WHERE passages_fts MATCH ?{where} ORDER BY s LIMIT ?")
-        rows = store.conn.execute(sql, [match, *params, limit]).fetchall()
-        ids = [int(r[0]) for r in rows]
+        matches = store.keyword_matches(match, limit=limit, weights=BM25_WEIGHTS, within=document_filter(filters))
+        ids = [m.passage_id for m in matches]
         total = sum(idf.values()) or 1.0
         weight_of_stem: dict[str, float] = {}
         for term in terms:
             weight_of_stem[_stem(term)] = weight_of_stem.get(_stem(term), 0.0) + idf[term]
         pattern = _stems_pattern(tuple(weight_of_stem))
         coverage = {}
-        for pid, (title, body, words) in self._texts(store, ids).items():
-            found = {m.group(0) for m in pattern.finditer(f"{title}\n{body}\n{words}".lower())} if pattern else set()
+        for pid, text in store.passage_texts(ids).items():
+            held = f"{text.title}\n{text.body}\n{text.words}".lower()
+            found = {m.group(0) for m in pattern.finditer(held)} if pattern else set()
             coverage[pid] = sum(weight_of_stem.get(stem, 0.0) for stem in found) / total
-        return Ranked(tuple(ids), tuple(-float(r[1]) for r in rows), coverage)
-
-    @staticmethod
-    def _texts(store: Store, ids: list[int]) -> dict[int, tuple[str, str, str]]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        return {int(r[0]): (r[1], r[2], r[3]) for r in store.conn.execute(
-            f"SELECT id, title, body, words FROM passages WHERE id IN ({marks})", ids)}
+        return Ranked(tuple(ids), tuple(-m.bm25 for m in matches), coverage)
 
     def _named(self, store: Store, parsed: ParsedQuery, filters: SearchFilters | None) -> list[int]:
         """Documents whose file name holds every word of the query (and its phrases)."""
         match = parsed.fts_all()
         if match is None:
             return []
-        where, params = _filter_sql(filters)
-        join = " JOIN documents d ON d.id = n.rowid" if where else ""
-        rows = store.conn.execute(f"SELECT n.rowid FROM documents_fts n{join} WHERE documents_fts MATCH ?{where} "
-                                  "ORDER BY rank LIMIT ?", [match, *params, NAME_MATCHES])
-        return [int(r[0]) for r in rows]
+        return store.name_matches(match, limit=NAME_MATCHES, within=document_filter(filters))
 
     @staticmethod
     def _boost_names(store: Store, fused: dict[int, float], documents: list[int], keyword: Ranked) -> None:
         """A file named like the query ranks above whatever only resembles it: its best candidate
         passage (or its first) gets the full weight of a perfect keyword match on top."""
         best = max(fused.values(), default=0.0)
-        marks = ",".join("?" * len(documents))
-        passages: dict[int, list[int]] = {}
-        for pid, doc in store.conn.execute(
-                f"SELECT id, document_id FROM passages WHERE document_id IN ({marks}) ORDER BY ordinal", documents):
-            passages.setdefault(int(doc), []).append(int(pid))
+        passages = store.passage_ids_of(documents)
         for rank, doc in enumerate(documents):
             pids = passages.get(doc)
             if not pids:
@@ -275,18 +257,17 @@ class Searcher:
 
     def _idf(self, store: Store, terms: Sequence[str]) -> dict[str, float]:
         """BM25's idf of each term over passages; document frequencies cached per index size."""
-        size = store.conn.execute("SELECT max(rowid) FROM passages").fetchone()[0] or 0
+        size = store.last_passage_id()
         if self._idf_size != size:
             self._idf_cache.clear()
             self._idf_size = size
-            self._passage_count = store.conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+            self._passage_count = store.passage_count()
         n = self._passage_count
         out = {}
         for term in terms:
             df = self._idf_cache.get(term)
             if df is None:
-                df = store.conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
-                                        ('"' + term.replace('"', '""') + '"',)).fetchone()[0]
+                df = store.document_frequency(term)
                 if len(self._idf_cache) > 4096:
                     self._idf_cache.clear()
                 self._idf_cache[term] = df
@@ -322,7 +303,7 @@ class Searcher:
         ids = tuple(int(x) for x in keys)
         scores = tuple(float(x) for x in sims)
         if filters:
-            allowed = set(self._passage_info(store, list(ids), filters))
+            allowed = set(store.candidates(list(ids), within=document_filter(filters)))
             kept = [(i, s) for i, s in zip(ids, scores, strict=True) if i in allowed][:limit]
             ids = tuple(i for i, _ in kept)
             scores = tuple(s for _, s in kept)
@@ -330,36 +311,13 @@ class Searcher:
 
     # -- assembling hits ------------------------------------------------------------------------
     @staticmethod
-    def _passage_info(store: Store, ids: list[int], filters: SearchFilters | None) -> dict[int, tuple[int, str | None]]:
-        """id -> (document_id, content hash) for the candidates that pass the filters; light on purpose:
-        only the passages shown need their text."""
-        where, params = _filter_sql(filters)
-        join = " JOIN documents d ON d.id = p.document_id"
-        out: dict[int, tuple[int, str | None]] = {}
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            for r in store.conn.execute(
-                    f"SELECT p.id, p.document_id, d.content_hash FROM passages p{join} WHERE p.id IN ({marks}){where}",
-                    [*chunk, *params]):
-                out[int(r[0])] = (int(r[1]), r[2])
-        return out
-
-    @staticmethod
-    def _details(store: Store, ids: list[int]) -> dict[int, tuple]:
-        """id -> (document_id, ordinal, body, locator, path, title, kind, mtime_ns) of the passages shown."""
-        marks = ",".join("?" * len(ids))
-        return {int(r[0]): tuple(r[1:]) for r in store.conn.execute(
-            "SELECT p.id, p.document_id, p.ordinal, p.body, p.locator, d.path, d.title, d.kind, d.mtime_ns "
-            f"FROM passages p JOIN documents d ON d.id = p.document_id WHERE p.id IN ({marks})", ids)} if ids else {}
-
-    def _hits(self, store: Store, groups: list[_DocGroup], info: dict[int, tuple[int, str | None]],
+    def _hits(store: Store, groups: list[_DocGroup], info: dict[int, Candidate],
               parsed: ParsedQuery, k: int, mode: Mode) -> list[Hit]:
         shown: list[_DocGroup] = []
         by_hash: dict[str, int] = {}
         duplicate_docs: dict[int, list[int]] = {}
         for group in groups:
-            digest = info[group.best_pid][1]
+            digest = info[group.best_pid].content_hash
             if digest and digest in by_hash:
                 duplicate_docs[by_hash[digest]].append(group.best_pid)
                 continue
@@ -369,23 +327,24 @@ class Searcher:
                 by_hash[digest] = len(shown)
             duplicate_docs[len(shown)] = []
             shown.append(group)
-        details = self._details(store, [g.best_pid for g in shown] + [p for ps in duplicate_docs.values() for p in ps])
+        details = store.shown_passages([g.best_pid for g in shown] + [p for ps in duplicate_docs.values() for p in ps])
         terms = parsed.highlight_terms()
         hits: list[Hit] = []
         for index, group in enumerate(shown):
-            doc_id, ordinal, body, locator, key, title, kind, mtime_ns = details[group.best_pid]
-            path = key_path(key)
-            snippet, spans = make_snippet(body, terms)
+            passage = details[group.best_pid]  # the same snapshot as ``info``: still there
+            path = key_path(passage.path)
+            snippet, spans = make_snippet(passage.body, terms)
             matched: Matched = "both" if group.words and group.meaning else "words" if group.words else "meaning"
             if mode == "keyword":
                 matched = "words"
             elif mode == "dense":
                 matched = "both" if spans else "meaning"
-            hits.append(Hit(document_id=doc_id, path=path, title=title or display_path(path), kind=kind or "", modified=mtime_ns / 1e9,
-                            score=group.score, passage_id=group.best_pid, passage=ordinal, snippet=snippet,
-                            highlights=tuple(spans), locator=Locator.from_dict(json.loads(locator)),
+            hits.append(Hit(document_id=passage.document_id, path=path, title=passage.title or display_path(path),
+                            kind=passage.kind or "", modified=passage.mtime_ns / 1e9,
+                            score=group.score, passage_id=group.best_pid, passage=passage.ordinal, snippet=snippet,
+                            highlights=tuple(spans), locator=Locator.from_dict(passage.locator),
                             matched=matched, other_passages=group.passages - 1,
-                            duplicates=tuple(key_path(details[p][4]) for p in duplicate_docs[index] if p in details)))
+                            duplicates=tuple(key_path(details[p].path) for p in duplicate_docs[index])))
         return hits
 
 

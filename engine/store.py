@@ -10,13 +10,16 @@ after a crash can then never point at someone else's passage.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import functools
 import json
+import logging
 import re
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +29,7 @@ import sqlite_utils
 from .errors import DiskFullError, IndexDamagedError, IndexError_
 from .query import cjk_index_words
 
-SCHEMA_VERSION = 4
+log = logging.getLogger(__name__)
 
 # unicode61 with remove_diacritics folds accents so "café" finds "cafe"; porter stems English.
 # Underscores and dots are separators, so `snake_case` indexes as "snake" "case" and a quoted
@@ -34,7 +37,47 @@ SCHEMA_VERSION = 4
 # as one token; the `words` column adds its character bigrams (see `index_words` and engine/query.py).
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
-SCHEMA = f"""
+# -- the schema, as numbered migrations ------------------------------------------------------------
+# Each migration turns schema N-1 into schema N and never changes once released: an index written by
+# any earlier Librarian replays only the steps it lacks, in place, keeping its data (the way Django,
+# Rails and sqlite-utils' own `Migrations` do it). sqlite-utils records the applied ones in the table
+# `_sqlite_migrations`; `meta.schema_version` is kept in step so that an older Librarian still sees
+# that an index is newer than it and refuses it instead of writing to it. A migration runs inside the
+# upgrade's one write transaction (see `_upgrade`), so it must not call ``executescript``, which
+# commits first: `_run_script` runs a script statement by statement instead. The schema as a whole:
+# migration 1's tables plus what 2-4 add (`sqlite3 index.sqlite3 .schema` prints it). A new schema:
+# append a migration, bump SCHEMA_VERSION, and add its predecessor's file to tests/fixtures
+# (make_old_indexes.py) so test_migrations.py upgrades it.
+MIGRATIONS = sqlite_utils.Migrations("librarian")
+SCHEMA_VERSION = 4  # the number of migrations: a test holds the two together
+
+# The passages' keyword index as of schema 3: title, body and `words` (see `index_words`). Only
+# UPDATEs of these columns touch it: storing a vector must not rewrite the passage's FTS entry
+# (sqlite-utils' `enable_fts` triggers fire on every UPDATE, hence hand-written ones).
+_PASSAGES_FTS = f"""
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    title, body, words, content='passages', content_rowid='id', tokenize='{FTS_TOKENIZE}'
+);
+CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
+    INSERT INTO passages_fts(rowid, title, body, words) VALUES (new.id, new.title, new.body, new.words);
+END;
+CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, title, body, words)
+        VALUES ('delete', old.id, old.title, old.body, old.words);
+END;
+CREATE TRIGGER passages_au AFTER UPDATE OF title, body, words ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, title, body, words)
+        VALUES ('delete', old.id, old.title, old.body, old.words);
+    INSERT INTO passages_fts(rowid, title, body, words) VALUES (new.id, new.title, new.body, new.words);
+END;
+"""
+
+
+@MIGRATIONS(name="001_documents_passages")
+def _schema_1(db: sqlite_utils.Database) -> None:
+    """The first schema (Librarian 0.1): documents, their text, passages with vectors, and the
+    passages' keyword index. IF NOT EXISTS: a file from before any version was recorded may hold it."""
+    _run_script(db, f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS roots (
     id INTEGER PRIMARY KEY,
@@ -44,7 +87,6 @@ CREATE TABLE IF NOT EXISTS roots (
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     path TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL DEFAULT '',          -- the file name, searchable on its own (documents_fts)
     root_id INTEGER REFERENCES roots(id) ON DELETE CASCADE,
     size INTEGER NOT NULL DEFAULT 0,
     mtime_ns INTEGER NOT NULL DEFAULT 0,
@@ -52,7 +94,7 @@ CREATE TABLE IF NOT EXISTS documents (
     kind TEXT,
     title TEXT,
     status TEXT NOT NULL DEFAULT 'ok',      -- 'ok' | 'failed'
-    error TEXT,
+    error TEXT,                             -- why it failed, or why an 'ok' one is indexed only in part
     passage_count INTEGER NOT NULL DEFAULT 0,
     indexed_at REAL NOT NULL
 );
@@ -71,15 +113,33 @@ CREATE TABLE IF NOT EXISTS passages (
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
     locator TEXT NOT NULL DEFAULT '{{}}',
-    words TEXT NOT NULL DEFAULT '',         -- index_words(): parseConfig → parse Config, 汽车和 → 汽车 车和 汽 车 和
     vector BLOB                             -- int8[dims]; NULL until the encoder has caught up
 );
 CREATE INDEX IF NOT EXISTS passages_document ON passages(document_id, ordinal);
 CREATE INDEX IF NOT EXISTS passages_unembedded ON passages(id) WHERE vector IS NULL;
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    title, body, words, content='passages', content_rowid='id', tokenize='{FTS_TOKENIZE}'
+    title, body, content='passages', content_rowid='id', tokenize='{FTS_TOKENIZE}'
 );
--- File names: a person who types a file name expects that file first, whatever its text says.
+CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
+    INSERT INTO passages_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
+CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+END;
+CREATE TRIGGER IF NOT EXISTS passages_au AFTER UPDATE OF title, body ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    INSERT INTO passages_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
+""")
+
+
+@MIGRATIONS(name="002_file_names")
+def _schema_2(db: sqlite_utils.Database) -> None:
+    """File names get their own keyword index: a person who types a file name expects that file
+    first, whatever its text says. (Some schema-1 files already have the column and the index.)"""
+    if "name" not in db.table("documents").columns_dict:
+        db.table("documents").add_column("name", str, not_null_default="")
+    _run_script(db, f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(name, tokenize='{FTS_TOKENIZE}');
 CREATE TRIGGER IF NOT EXISTS documents_ai AFTER INSERT ON documents BEGIN
     INSERT INTO documents_fts(rowid, name) VALUES (new.id, new.name);
@@ -90,19 +150,98 @@ END;
 CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE OF name ON documents BEGIN
     UPDATE documents_fts SET name = new.name WHERE rowid = old.id;
 END;
-CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
-    INSERT INTO passages_fts(rowid, title, body, words) VALUES (new.id, new.title, new.body, new.words);
-END;
-CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
-    INSERT INTO passages_fts(passages_fts, rowid, title, body, words)
-        VALUES ('delete', old.id, old.title, old.body, old.words);
-END;
-CREATE TRIGGER IF NOT EXISTS passages_au AFTER UPDATE OF title, body, words ON passages BEGIN
-    INSERT INTO passages_fts(passages_fts, rowid, title, body, words)
-        VALUES ('delete', old.id, old.title, old.body, old.words);
-    INSERT INTO passages_fts(rowid, title, body, words) VALUES (new.id, new.title, new.body, new.words);
-END;
-"""
+""")
+    rows = db.execute("SELECT id, path FROM documents").fetchall()
+    db.conn.executemany("UPDATE documents SET name = ? WHERE id = ?", [(file_name(path), doc) for doc, path in rows])
+    db.execute("DELETE FROM documents_fts")
+    db.execute("INSERT INTO documents_fts(rowid, name) SELECT id, name FROM documents")
+
+
+@MIGRATIONS(name="003_split_identifiers")
+def _schema_3(db: sqlite_utils.Database) -> None:
+    """The keyword index gets a third column, `words`: identifiers split (parseConfig → parse Config)."""
+    _rewrite_words(db, split_identifiers)
+
+
+@MIGRATIONS(name="004_cjk_words")
+def _schema_4(db: sqlite_utils.Database) -> None:
+    """`words` gains the character bigrams of Chinese and Japanese runs (汽车和 → 汽车 车和 汽 车 和)."""
+    _rewrite_words(db, index_words)
+
+
+def _rewrite_words(db: sqlite_utils.Database, words_of: Callable[[str], str]) -> None:
+    """Fill every passage's `words` and rebuild the passages' keyword index from scratch: cheaper
+    than 100k trigger updates (about 7 s at 100k passages), and safe whatever the old index holds.
+    The column is filled while no trigger watches the table: an FTS5 'delete' of a row the index
+    never held corrupts it."""
+    for trigger in ("passages_ai", "passages_ad", "passages_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.table("passages_fts").drop(ignore=True)
+    if "words" not in db.table("passages").columns_dict:
+        db.table("passages").add_column("words", str, not_null_default="")
+    rows = db.execute("SELECT id, title, body FROM passages").fetchall()
+    # executemany, not Table.update: one statement for all rows instead of one lookup per row
+    db.conn.executemany("UPDATE passages SET words = ? WHERE id = ?",
+                        [(words_of(f"{title} {body}"), pid) for pid, title, body in rows])
+    _run_script(db, _PASSAGES_FTS)
+    db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+
+
+def _run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run ``script`` one statement at a time inside the open transaction (``executescript`` would
+    commit it first). `sqlite3.complete_statement` knows a trigger's inner semicolons."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in a migration: {statement!r}")
+
+
+def _upgrade(db: sqlite_utils.Database, where: Path) -> None:
+    """Bring the index to `SCHEMA_VERSION` by the migrations it lacks (all of them for a new file)."""
+    _adopt_recorded_version(db, where)
+    MIGRATIONS.apply(db)
+    db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
+
+
+def _is_current(db: sqlite_utils.Database, where: Path) -> bool:
+    return (_recorded_version(db, where) == SCHEMA_VERSION and db.table(MIGRATIONS.migrations_table).exists()
+            and not MIGRATIONS.pending(db))
+
+
+def _adopt_recorded_version(db: sqlite_utils.Database, where: Path) -> None:
+    """Map an index's recorded schema onto the migrations: an index written before they existed has
+    only ``meta.schema_version``, and migrations 1..N stand for its schema N. Refuses an index that
+    a newer Librarian wrote."""
+    recorded = _recorded_version(db, where)
+    if recorded is not None and recorded > SCHEMA_VERSION:
+        raise IndexError_(f"the index in {where} has schema {recorded}, this Librarian reads "
+                          f"{SCHEMA_VERSION}; delete the folder to re-index")
+    if recorded is None or db.table(MIGRATIONS.migrations_table).exists():
+        return
+    MIGRATIONS.ensure_migrations_table(db)
+    adopted_at = str(datetime.datetime.now(datetime.UTC))
+    db.table(MIGRATIONS.migrations_table).insert_all(
+        {"migration_set": MIGRATIONS.name, "name": migration.name, "applied_at": adopted_at}
+        for migration in MIGRATIONS.pending(db)[:recorded])
+
+
+def _recorded_version(db: sqlite_utils.Database, where: Path) -> int | None:
+    """``meta.schema_version``, or None for a new file."""
+    if not db.table("meta").exists():
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        return None
+    try:
+        return int(row[0])
+    except ValueError:
+        raise IndexError_(f"the index in {where} has an unknown schema ({row[0]!r}); "
+                          "delete the folder to re-index") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +267,56 @@ class NewPassage:
     char_start: int
     char_end: int
     locator: dict
+
+
+# -- what the read API hands to search (see `Store.snapshot` and the "reads for search" methods) --------
+@dataclass(frozen=True, slots=True)
+class DocumentFilter:
+    """The documents a search may return, in the store's terms: ``folder`` is a path key (that
+    file or folder, or anything under it), times are nanoseconds on the file's mtime."""
+
+    folder: str | None = None
+    kinds: tuple[str, ...] = ()
+    modified_after_ns: int | None = None
+    modified_before_ns: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordMatch:
+    passage_id: int
+    bm25: float  # FTS5's bm25(): lower is better, negative for a match
+
+
+@dataclass(frozen=True, slots=True)
+class PassageText:
+    """The three columns the keyword index holds for a passage."""
+
+    title: str
+    body: str
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What ranking needs of a candidate passage: its document, and that document's content hash
+    (identical content collapses into one result)."""
+
+    document_id: int
+    content_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownPassage:
+    """A passage shown as a result, with what is shown of its document."""
+
+    document_id: int
+    ordinal: int
+    body: str
+    locator: dict
+    path: str  # a path key (see engine/paths.py)
+    title: str | None
+    kind: str | None
+    mtime_ns: int
 
 
 def connect(db_path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -257,11 +446,12 @@ class Store:
         self.read_only = read_only
         self.conn = connect(db_path, read_only=read_only)
         try:
+            # sqlite-utils on our own connection, so its statements translate errors like ours
+            self.db = sqlite_utils.Database(self.conn)
             if not read_only:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
                 self._create()
-            self.db = sqlite_utils.Database(self.conn)
         except BaseException as exc:
             self.conn.close()  # a damaged file is moved aside next: no handle may stay open on it
             if isinstance(exc, sqlite3.DatabaseError):
@@ -272,47 +462,13 @@ class Store:
         compile_options = {row[0] for row in self.conn.execute("PRAGMA compile_options")}
         if "ENABLE_FTS5" not in compile_options:
             raise IndexError_("this SQLite build lacks FTS5; Librarian needs it for keyword search")
-        old = self._table_exists("meta") and self.get_meta("schema_version")
-        migrate_names = old == "1"  # schema 1 → 2: file names got their own index
-        if migrate_names and not self._has_column("documents", "name"):
-            self.conn.execute("ALTER TABLE documents ADD COLUMN name TEXT NOT NULL DEFAULT ''")
-        # schema 2 → 3: split identifiers in the keyword index; 3 → 4: CJK bigrams beside them
-        migrate_words = old in ("1", "2", "3")
-        if migrate_words:
-            self.conn.executescript(
-                "DROP TRIGGER IF EXISTS passages_ai; DROP TRIGGER IF EXISTS passages_ad; "
-                "DROP TRIGGER IF EXISTS passages_au; DROP TABLE IF EXISTS passages_fts;")
-            if not self._has_column("passages", "words"):
-                self.conn.execute("ALTER TABLE passages ADD COLUMN words TEXT NOT NULL DEFAULT ''")
-            # Filled while no trigger watches the table: an FTS5 'delete' of rows it never held corrupts it.
-            with self.transaction():
-                rows = self.conn.execute("SELECT id, title, body FROM passages").fetchall()
-                self.conn.executemany("UPDATE passages SET words = ? WHERE id = ?",
-                                      [(index_words(f"{t} {b}"), pid) for pid, t, b in rows])
-        self.conn.executescript(SCHEMA)
-        if migrate_names:
-            with self.transaction():
-                rows = self.conn.execute("SELECT id, path FROM documents").fetchall()
-                self.conn.executemany("UPDATE documents SET name = ? WHERE id = ?",
-                                      [(file_name(path), doc_id) for doc_id, path in rows])
-                self.conn.execute("DELETE FROM documents_fts")
-                self.conn.execute("INSERT INTO documents_fts(rowid, name) SELECT id, name FROM documents")
-        if migrate_words:
-            with self.transaction():
-                self.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-        version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
-            raise IndexError_(f"the index in {self.path.parent} has schema {version}, this Librarian "
-                              f"reads {SCHEMA_VERSION}; delete the folder to re-index")
-
-    def _table_exists(self, name: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
-
-    def _has_column(self, table: str, column: str) -> bool:
-        return any(row[1] == column for row in self.conn.execute(f"PRAGMA table_info({table})"))
+        if _is_current(self.db, self.path.parent):
+            return  # read only: opening an index takes no write lock, as before migrations
+        # One write transaction for the whole upgrade: an index is at its old schema or the new one,
+        # never in between (each migration's own `atomic()` becomes a savepoint inside it). Another
+        # process may have upgraded it meanwhile: `_upgrade` decides again under the write lock.
+        with self.transaction():
+            _upgrade(self.db, self.path.parent)
 
     def close(self) -> None:
         try:
@@ -324,7 +480,8 @@ class Store:
 
     # -- transactions ---------------------------------------------------------------------------
     def transaction(self) -> _Transaction:
-        return _Transaction(self.conn)
+        """One atomic write: BEGIN IMMEDIATE ... COMMIT, or a savepoint when nested in another."""
+        return _Transaction(self.db)
 
     # -- meta -----------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -407,8 +564,7 @@ class Store:
     def delete_documents(self, document_ids: Sequence[int]) -> list[int]:
         """Delete documents with their passages; returns the passage ids that had vectors."""
         removed: list[int] = []
-        for chunk in _chunks(list(document_ids), 500):
-            marks = ",".join("?" * len(chunk))
+        for marks, chunk in _in_lists(document_ids, size=500):
             removed += [r[0] for r in self.conn.execute(
                 f"SELECT id FROM passages WHERE document_id IN ({marks}) AND vector IS NOT NULL", chunk)]
             self.conn.execute(f"DELETE FROM passages WHERE document_id IN ({marks})", chunk)
@@ -455,6 +611,29 @@ class Store:
             self.set_content(to_document, text)
         return count
 
+    def embedded_passages_of(self, document_id: int) -> list[int]:
+        """The passage ids of a document that hold a vector (a copy from a twin arrives with them)."""
+        return [int(r[0]) for r in self.conn.execute(
+            "SELECT id FROM passages WHERE document_id = ? AND vector IS NOT NULL", (document_id,))]
+
+    # -- checks and repairs (`Library.check`) ----------------------------------------------------
+    def rebuild_keyword_index(self) -> None:
+        self.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+
+    def duplicate_passage_count(self) -> int:
+        """How many (document, ordinal) pairs hold more than one passage: never, unless damaged."""
+        return int(self.conn.execute(
+            "SELECT count(*) FROM (SELECT document_id, ordinal FROM passages "
+            "GROUP BY document_id, ordinal HAVING count(*) > 1)").fetchone()[0])
+
+    def delete_duplicate_passages(self) -> list[int]:
+        """Keep the first passage of each (document, ordinal); returns the deleted ids that had a vector."""
+        keep = "SELECT min(id) FROM passages GROUP BY document_id, ordinal"
+        removed = [int(r[0]) for r in self.conn.execute(
+            f"SELECT id FROM passages WHERE vector IS NOT NULL AND id NOT IN ({keep})")]
+        self.conn.execute(f"DELETE FROM passages WHERE id NOT IN ({keep})")
+        return removed
+
     def unembedded(self, limit: int, *, after_id: int = 0) -> list[tuple[int, str, str]]:
         return [(int(r[0]), r[1], r[2]) for r in self.conn.execute(
             "SELECT id, title, body FROM passages WHERE vector IS NULL AND id > ? ORDER BY id LIMIT ?",
@@ -491,8 +670,7 @@ class Store:
                 last = rows[-1][0]
                 yield _unpack(rows, dims)
         else:
-            for chunk in _chunks([int(i) for i in ids], 900):
-                marks = ",".join("?" * len(chunk))
+            for marks, chunk in _in_lists(ids):
                 rows = self.conn.execute(
                     f"SELECT id, vector FROM passages WHERE vector IS NOT NULL AND id IN ({marks})", chunk
                 ).fetchall()
@@ -502,8 +680,7 @@ class Store:
     def passages_by_ids(self, ids: Sequence[int]) -> dict[int, tuple]:
         """id -> (document_id, ordinal, title, body, locator_json, char_start, char_end)."""
         out: dict[int, tuple] = {}
-        for chunk in _chunks([int(i) for i in ids], 900):
-            marks = ",".join("?" * len(chunk))
+        for marks, chunk in _in_lists(ids):
             for r in self.conn.execute(
                 f"SELECT id, document_id, ordinal, title, body, locator, char_start, char_end "
                 f"FROM passages WHERE id IN ({marks})", chunk):
@@ -534,21 +711,141 @@ class Store:
         return [(r[0], r[1]) for r in self.conn.execute(
             "SELECT path, error FROM documents WHERE status = 'ok' AND error IS NOT NULL ORDER BY path")]
 
+    # -- reads for search -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """Every read inside sees the index as of one moment, whatever a writer commits meanwhile.
+
+        A read transaction is SQLite's snapshot isolation in WAL mode: from its first read until it
+        ends, the connection keeps reading the same version of the database while the writer goes on
+        appending to the WAL. So a search's FTS ranking, candidate lookup and result details agree
+        (a passage deleted between two autocommit reads once raised KeyError). Recoll's searcher does
+        the same with Xapian: a query reads one revision of the database until it reopens it.
+        Reentrant: an inner snapshot joins the outer one. Keep it short: a checkpoint cannot pass
+        an open reader."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        self.conn.execute("BEGIN")  # deferred: the snapshot is taken by the first read
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error, IndexError_):  # the first error is the one to tell
+                    self.conn.execute("ROLLBACK")
+            raise
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    def last_passage_id(self) -> int:
+        """The highest passage id so far: it changes whenever passages are added (ids never come back)."""
+        return int(self.conn.execute("SELECT max(rowid) FROM passages").fetchone()[0] or 0)
+
+    def passage_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    def document_frequency(self, term: str) -> int:
+        """How many passages the keyword index finds ``term`` in (as a phrase: no FTS5 syntax)."""
+        phrase = '"' + term.replace('"', '""') + '"'
+        return int(self.conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                                     (phrase,)).fetchone()[0])
+
+    def keyword_matches(self, match: str, *, limit: int, weights: Sequence[float],
+                        within: DocumentFilter | None = None) -> list[KeywordMatch]:
+        """The ``limit`` best passages for an FTS5 ``match`` expression by column-weighted BM25,
+        best first, among the documents ``within`` lets through."""
+        where, params = _filter_sql(within)
+        join = " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id" if where else ""
+        columns = ", ".join(str(float(w)) for w in weights)
+        sql = (f"SELECT f.rowid, bm25(passages_fts, {columns}) AS s "
+               f"FROM passages_fts f{join} WHERE passages_fts MATCH ?{where} ORDER BY s LIMIT ?")
+        return [KeywordMatch(int(r[0]), float(r[1])) for r in self.conn.execute(sql, [match, *params, limit])]
+
+    def passage_texts(self, ids: Sequence[int]) -> dict[int, PassageText]:
+        out: dict[int, PassageText] = {}
+        for marks, chunk in _in_lists(ids):
+            for r in self.conn.execute(f"SELECT id, title, body, words FROM passages WHERE id IN ({marks})", chunk):
+                out[int(r[0])] = PassageText(r[1], r[2], r[3])
+        return out
+
+    def name_matches(self, match: str, *, limit: int, within: DocumentFilter | None = None) -> list[int]:
+        """Documents whose file name matches the FTS5 ``match`` expression, best first."""
+        where, params = _filter_sql(within)
+        join = " JOIN documents d ON d.id = n.rowid" if where else ""
+        rows = self.conn.execute(f"SELECT n.rowid FROM documents_fts n{join} WHERE documents_fts MATCH ?{where} "
+                                 "ORDER BY rank LIMIT ?", [match, *params, limit])
+        return [int(r[0]) for r in rows]
+
+    def passage_ids_of(self, document_ids: Sequence[int]) -> dict[int, list[int]]:
+        """document id -> its passage ids in reading order (documents without passages are left out)."""
+        out: dict[int, list[int]] = {}
+        for marks, chunk in _in_lists(document_ids):
+            for pid, doc in self.conn.execute(
+                    f"SELECT id, document_id FROM passages WHERE document_id IN ({marks}) ORDER BY ordinal", chunk):
+                out.setdefault(int(doc), []).append(int(pid))
+        return out
+
+    def candidates(self, ids: Sequence[int], *, within: DocumentFilter | None = None) -> dict[int, Candidate]:
+        """passage id -> `Candidate`, for those of ``ids`` still indexed whose document ``within`` lets
+        through. Light on purpose: only the passages shown need their text (`shown_passages`)."""
+        where, params = _filter_sql(within)
+        out: dict[int, Candidate] = {}
+        for marks, chunk in _in_lists(ids):
+            for r in self.conn.execute(
+                    "SELECT p.id, p.document_id, d.content_hash FROM passages p JOIN documents d ON d.id = p.document_id "
+                    f"WHERE p.id IN ({marks}){where}", [*chunk, *params]):
+                out[int(r[0])] = Candidate(int(r[1]), r[2])
+        return out
+
+    def shown_passages(self, ids: Sequence[int]) -> dict[int, ShownPassage]:
+        """passage id -> `ShownPassage`, for those of ``ids`` still indexed."""
+        out: dict[int, ShownPassage] = {}
+        for marks, chunk in _in_lists(ids):
+            for r in self.conn.execute(
+                    "SELECT p.id, p.document_id, p.ordinal, p.body, p.locator, d.path, d.title, d.kind, d.mtime_ns "
+                    f"FROM passages p JOIN documents d ON d.id = p.document_id WHERE p.id IN ({marks})", chunk):
+                out[int(r[0])] = ShownPassage(int(r[1]), int(r[2]), r[3], json.loads(r[4]), r[5], r[6], r[7], int(r[8]))
+        return out
+
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on error; the connection runs in autocommit otherwise."""
+    """A write transaction; the connection runs in autocommit outside one.
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    The outermost block issues BEGIN IMMEDIATE itself: sqlite-utils' `Database.atomic` issues a plain
+    (deferred) BEGIN, and a deferred transaction that reads first and writes later fails with
+    SQLITE_BUSY, which busy_timeout cannot wait out, when a reader's snapshot is older than the
+    last commit. IMMEDIATE takes the write lock up front, so it waits instead. A nested block is
+    `atomic()`'s SAVEPOINT: it rolls back alone, as sqlite-utils and SQLite's savepoints do.
+    A failed COMMIT (a full disk) rolls back too, so no transaction is left open behind an error
+    (a later block would otherwise nest inside it unseen)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.conn = db.conn
+        self._savepoint: contextlib.AbstractContextManager | None = None
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        if self.conn.in_transaction:
+            self._savepoint = self.db.atomic()
+            self._savepoint.__enter__()
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.conn.execute("COMMIT")
-        elif self.conn.in_transaction:  # after SQLITE_FULL (and a few others) SQLite rolled back itself
+        if self._savepoint is not None:
+            self._savepoint.__exit__(exc_type, exc, tb)
+        elif exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self._roll_back()
+                raise
+        else:
+            self._roll_back()
+
+    def _roll_back(self) -> None:
+        if self.conn.in_transaction:  # after SQLITE_FULL (and a few others) SQLite rolled back itself
             self.conn.execute("ROLLBACK")
 
 
@@ -578,12 +875,59 @@ def file_name(path: str) -> str:
     return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
+def _filter_sql(within: DocumentFilter | None) -> tuple[str, list]:
+    """`` AND ...`` on the documents table (aliased ``d``) for ``within``, and its parameters; empty
+    when it lets every document through."""
+    if within is None:
+        return "", []
+    clauses: list[str] = []
+    params: list = []
+    if within.folder is not None:  # "" too: the root of every path (a filter of "/")
+        clauses.append("(d.path = ? OR substr(d.path, 1, ?) = ?)")
+        params += [within.folder, len(within.folder) + 1, within.folder + "/"]
+    if within.kinds:
+        clauses.append(f"d.kind IN ({','.join('?' * len(within.kinds))})")
+        params += list(within.kinds)
+    if within.modified_after_ns is not None:
+        clauses.append("d.mtime_ns >= ?")
+        params.append(within.modified_after_ns)
+    if within.modified_before_ns is not None:
+        clauses.append("d.mtime_ns <= ?")
+        params.append(within.modified_before_ns)
+    return (" AND " + " AND ".join(clauses)) if clauses else "", params
+
+
 def _unpack(rows: list, dims: int) -> tuple[np.ndarray, np.ndarray]:
     keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
     vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(rows), dims)
     return keys, vectors
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
+def readable_roots(db: Path) -> tuple[str, ...]:
+    """The roots a damaged index still yields (as stored), row by row so one bad page costs one root."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return ()
+    roots: list[str] = []
+    try:
+        ids = [row[0] for row in conn.execute("SELECT id FROM roots ORDER BY id")]
+        for root_id in ids:
+            with contextlib.suppress(sqlite3.Error):
+                row = conn.execute("SELECT path FROM roots WHERE id = ?", (root_id,)).fetchone()
+                if row and isinstance(row[0], str):
+                    roots.append(row[0])
+    except sqlite3.Error as exc:
+        log.warning("could not read the roots of the damaged index %s: %s", db, exc)
+    finally:
+        conn.close()
+    return tuple(roots)
+
+
+def _in_lists(ids: Iterable[int], *, size: int = 900) -> Iterator[tuple[str, list[int]]]:
+    """(``?,?,…`` placeholders, ids) in slices of ``size``: one ``IN (…)`` list per statement stays
+    under SQLite's bound-parameter limit."""
+    items = [int(i) for i in ids]
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        chunk = items[start:start + size]
+        yield ",".join("?" * len(chunk)), chunk

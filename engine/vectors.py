@@ -4,7 +4,8 @@ It is saved atomically (temporary file, fsync, `os.replace`) beside a small JSON
 records which SQLite vectors generation it reflects. On open, a matching sidecar means the file is
 trusted as is; otherwise the index is reconciled with SQLite: keys SQLite has but the file lacks are
 added from the stored vectors (never re-encoded), keys SQLite no longer has are removed. A crash at
-any point between SQLite and this file is therefore healed at the next open.
+any point between SQLite and this file is therefore healed at the next open. Writers never change
+it directly: they go through `VectorSync` (engine/vector_sync.py), which owns that order.
 
 The file carries no checksum, so bytes damaged on disk would be served as vectors and search would
 rank garbage. SQLite keeps its own copy of every vector (the truth): each open compares a few keys
@@ -32,7 +33,7 @@ from . import _onnxruntime  # noqa: F401  (before usearch, and telemetry off: se
 # isort: split
 from usearch.index import Index
 
-from .errors import DiskFullError, IndexError_
+from .errors import DiskFullError, IndexError_, LibrarianError
 from .store import Store
 
 # onnxruntime must be loaded before usearch: the other order segfaults in onnxruntime's import
@@ -54,6 +55,20 @@ class Reconciled:
     added: int
     removed: int
     rebuilt: bool
+
+
+@dataclass(frozen=True)
+class FileProbe:
+    """What the cache file on disk holds, judged against SQLite (see `VectorCache.probe_file`)."""
+
+    entries: int  # vectors in the file, duplicate keys counted each time
+    distinct: int  # distinct keys
+    keys: np.ndarray  # the distinct keys (uint64), sorted
+    mismatched: int  # keys whose vector differs from SQLite's copy
+
+    @classmethod
+    def empty(cls) -> FileProbe:
+        return cls(0, 0, np.zeros(0, dtype=np.uint64), 0)
 
 
 class VectorCache:
@@ -161,6 +176,22 @@ class VectorCache:
         keys = np.asarray(self.index.keys, dtype=np.uint64)
         return len(keys), len(np.unique(keys))
 
+    def probe_file(self, store: Store) -> FileProbe:
+        """Judge the file on disk as a fresh process would find it, not this cache's memory: its
+        entries and keys, and how many of its vectors differ from SQLite's (every one compared).
+        A missing or unreadable file holds nothing."""
+        if not self.path.is_file():
+            return FileProbe.empty()
+        probe = VectorCache(self.path, self.dims)
+        try:
+            probe.index.load(str(self.path))
+            entries, distinct = probe.key_count()
+            return FileProbe(entries, distinct, probe.keys(), probe.mismatched(store))
+        except LibrarianError:
+            raise
+        except Exception:  # an unreadable file counts as holding nothing
+            return FileProbe.empty()
+
     # -- mutation -------------------------------------------------------------------------------
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         if len(keys) == 0:
@@ -240,6 +271,11 @@ class VectorCache:
                 self.index.save(str(tmp))
                 count = len(self.index)
             _fsync_file(tmp)
+            written = tmp.stat().st_size
+            if written < needed:
+                # usearch may report success after a short write on a full disk: never let a
+                # truncated file replace a good one.
+                raise OSError(errno.ENOSPC, f"short write ({written} of {needed} bytes)", str(tmp))
             os.replace(tmp, self.path)
             _write_json_atomic(self.sidecar, {"generation": generation, "model_id": model_id,
                                               "dims": self.dims, "count": count})

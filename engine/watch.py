@@ -25,11 +25,16 @@ CHANGE_EVENTS = frozenset({"created", "deleted", "modified", "moved", "closed"})
 
 class Watcher:
     def __init__(self, library: Library, *, quiet_seconds: float = 1.5, rescan_seconds: float = 600.0,
-                 on_update: Callable[[UpdateReport], None] | None = None) -> None:
+                 on_update: Callable[[UpdateReport], None] | None = None,
+                 on_change: Callable[[], None] | None = None) -> None:
+        """Watch ``library``'s roots. By default the watcher runs `Library.update` itself and hands the
+        report to ``on_update``; with ``on_change`` it only calls that when an update is due and the
+        caller runs it (the app queues it with the updates the user asked for, with progress and pause)."""
         self.library = library
         self.quiet_seconds = quiet_seconds
         self.rescan_seconds = rescan_seconds
         self.on_update = on_update
+        self.on_change = on_change
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._last_event = 0.0
@@ -89,6 +94,10 @@ class Watcher:
             if self._dirty.is_set() and now - self._last_event >= self.quiet_seconds or due:
                 self._dirty.clear()
                 last_scan = now
+                if self.on_change is not None:
+                    if not self._stop.is_set():  # stop() wakes the loop too: that is no change
+                        _announce(self.on_change)
+                    continue
                 self._control = IndexControl()
                 if self._stop.is_set():
                     break  # stop() came first: it may not have seen this control to cancel it
@@ -113,6 +122,13 @@ class Watcher:
             self._observer.join(timeout=5)
         if self._thread is not None:
             self._thread.join()
+
+
+def _announce(on_change: Callable[[], None]) -> None:
+    try:
+        on_change()
+    except Exception:  # the watcher must outlive a failing listener, as it outlives a bad update
+        log.exception("reporting file changes failed")
 
 
 def _inside(path: str, folder: str) -> bool:

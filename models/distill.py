@@ -139,20 +139,6 @@ class OnnxTeacher:
         return torch.from_numpy(mean_pool(hidden, feed["attention_mask"]))
 
 
-def choose_init_layers(teacher, batcher: Batcher, texts: list[str], candidates: list[tuple[int, ...]]) -> dict:
-    """Mean cosine to the teacher of each untrained cut (a cheap hint of which layers to start from)."""
-    torch = _torch()
-    out = {}
-    with torch.no_grad():
-        ids, mask = batcher(texts)
-        target = embed(teacher, ids, mask)
-        for layers in candidates:
-            student = make_student(teacher, layers)
-            student.eval()
-            out[layers] = float((embed(student, ids, mask) * target).sum(-1).mean())
-    return out
-
-
 def _schedule(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup

@@ -34,6 +34,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from librarian.engine.model_folder import file_sha256  # noqa: E402
+
 from . import manifest as mf  # noqa: E402
 from . import teachers  # noqa: E402
 from .fidelity import (  # noqa: E402
@@ -240,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
         f"eval set: {data.n_passages} passages, {data.n_queries} queries from {[c.name for c in data.collections]}"
     )
     t0 = time.perf_counter()
-    ref = cached_reference_vectors(fp32, tokenizer, data, work / "cache", mf.sha256_file(fp32), args.threads)
+    ref = cached_reference_vectors(fp32, tokenizer, data, work / "cache", file_sha256(fp32), args.threads)
     log(f"fp32 reference vectors in {time.perf_counter() - t0:.0f}s")
 
     gate = Gate(args.min_cosine, args.min_passages, args.min_overlap)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
+
+from librarian.engine.model_folder import file_sha256
 
 FORMAT = 1
 REQUIRED_KEYS = (
@@ -24,14 +25,6 @@ REQUIRED_KEYS = (
     "onnxruntime",
 )
 TOWER_KEYS = ("file", "max_length", "pooling", "normalize", "output")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def tower(file: str, max_length: int, pooling: str = "mean", normalize: bool = True) -> dict[str, Any]:
@@ -72,7 +65,7 @@ def build(
             "question": tower(model_file, question_max_length),
             "passage": tower(model_file, passage_max_length),
         },
-        "sha256": {f: sha256_file(folder / f) for f in files},
+        "sha256": {f: file_sha256(folder / f) for f in files},
         "source": source,
         "quantization": quantization,
         "fidelity": fidelity,
@@ -96,7 +89,7 @@ def validate(manifest: dict[str, Any], folder: Path | None = None) -> None:
             raise ValueError(f"tower {side} lacks one of {TOWER_KEYS}")
     if folder is not None:
         for f, digest in manifest["sha256"].items():
-            if sha256_file(folder / f) != digest:
+            if file_sha256(folder / f) != digest:
                 raise ValueError(f"sha256 of {f} does not match the manifest")
 
 

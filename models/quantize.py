@@ -164,10 +164,6 @@ class WeightAudit:
     bad: list[str] = field(default_factory=list)
     ops: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def avx2_safe(self) -> bool:
-        return self.gemm_weights > 0 and not self.bad
-
 
 def audit(path: Path) -> WeightAudit:
     """Check that every integer-GEMM weight is uint8, or int8 within [-64, 63]."""

@@ -5,11 +5,12 @@ The build never downloads from the Hugging Face hub; ``HF_HUB_OFFLINE=1`` is set
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
+
+from librarian.engine.model_folder import file_sha256
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,6 @@ class TeacherNotFound(RuntimeError):
     pass
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def locate(name: str = "all-MiniLM-L6-v2", verify: bool = True) -> LocatedTeacher:
     """Find the installed package's model folder and check its weights against the published digest."""
     spec = TEACHERS[name]
@@ -85,7 +78,7 @@ def locate(name: str = "all-MiniLM-L6-v2", verify: bool = True) -> LocatedTeache
     for needed in (model_dir / "config.json", weights, model_dir / "tokenizer.json"):
         if not needed.is_file():
             raise TeacherNotFound(f"{spec.teacher}: {needed} is missing from {spec.distribution} {version}")
-    digest = sha256_file(weights)
+    digest = file_sha256(weights)
     if verify and digest != spec.weights_sha256:
         raise TeacherNotFound(
             f"{spec.teacher}: {weights} has sha256 {digest}, expected {spec.weights_sha256} "

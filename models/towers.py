@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_candidate_files(folder: Path, baseline: Path, teacher, report: dict, training: dict, fidelity) -> None:
-    from . import manifest as mf
+    from librarian.engine.model_folder import file_sha256
 
     shutil.copyfile(baseline / "tokenizer.json", folder / "tokenizer.json")
     for name in ("LICENSE", "NOTICE"):
@@ -315,7 +315,7 @@ def write_candidate_files(folder: Path, baseline: Path, teacher, report: dict, t
         "quantization": base.get("quantization", {}),
         "fidelity": {"passage_tower_vs_its_fp32": fidelity.as_dict()},
     }
-    manifest["sha256"] = {name: mf.sha256_file(folder / name)
+    manifest["sha256"] = {name: file_sha256(folder / name)
                           for name in (QUESTION_FILE, PASSAGE_FILE, SHARED_FILE, "tokenizer.json")}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import fake_model  # noqa: E402
-from librarian.engine import indexer, vectors  # noqa: E402
+from librarian.engine import indexer, vector_sync, vectors  # noqa: E402
 from librarian.engine.extract import extract  # noqa: E402
 from librarian.engine.library import Library  # noqa: E402
 
@@ -35,7 +35,7 @@ def main() -> None:
             return extract(path)
     elif point == "after-commit":
         # vectors are committed to SQLite; the USearch file has not been written yet
-        indexer.Writer.save_vectors = lambda self: die()  # type: ignore[method-assign]
+        vector_sync.VectorSync.save = lambda self: die()  # type: ignore[method-assign]
     elif point == "during-save":
         real_save = vectors.Index.save
 

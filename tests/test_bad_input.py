@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import fake_model
 from fixtures.make_files import make_docx, make_pdf, make_zip_bomb, truncate_copy
+from fixtures.misbehaving import cli_env, cli_with_misbehaving
 from librarian.engine.extract import extract as extract_in_process
 from librarian.engine.library import Library
 
@@ -40,10 +41,10 @@ def hostile(tmp_path_factory) -> Path:
 
 
 def test_hostile_folder_through_the_cli(hostile, tmp_path):
-    env = {**os.environ, "LIBRARIAN_DATA_DIR": str(tmp_path / "data"), "LIBRARIAN_TEST_HANG": "1",
-           "LIBRARIAN_EXTRACT_TIMEOUT": "4"}
+    env = {**os.environ, "LIBRARIAN_DATA_DIR": str(tmp_path / "data"), "LIBRARIAN_EXTRACT_TIMEOUT": "4"}
     exe = str(Path(sys.executable).with_name("librarian"))
-    done = subprocess.run([exe, "index", "-q", str(hostile)], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cli_with_misbehaving("index", "-q", str(hostile)), env=cli_env(env), capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     status = json.loads(subprocess.run([exe, "status", "--json"], env=env, capture_output=True, text=True,

@@ -107,11 +107,13 @@ def test_file_changes_while_running_are_indexed(qtbot, tmp_path):
     w = MainWindow(make_context(tmp_path, lambda: library, watch=True, watch_quiet_seconds=0.1))
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.watcher is not None)
-    with qtbot.waitSignal(w.watcher.started, timeout=10000):
-        pass
-    with qtbot.waitSignal(w.indexing.idle, timeout=15000):
-        (docs / "kayak.txt").write_text("Paddling a kayak across the lake at dawn.")
+    # `started` may already have fired while waiting for the watcher object: wait on its state instead.
+    qtbot.waitUntil(lambda: w.watcher is not None and w.watcher.watching, timeout=10000)
+    (docs / "kayak.txt").write_text("Paddling a kayak across the lake at dawn.")
+    # Indexed by the watcher's update (an update started at open may go idle first, under load).
+    qtbot.waitUntil(lambda: any(h.path.endswith("kayak.txt")
+                                for h in library.search("kayak", mode="keyword").hits), timeout=15000)
+    qtbot.waitUntil(lambda: not w.indexing.running, timeout=15000)
     with qtbot.waitSignal(w.results_shown):
         qtbot.keyClicks(w.bar.box, "kayak")
     assert w.model.hit(0).path.endswith("kayak.txt")

@@ -218,8 +218,8 @@ def test_exclusions_editor_previews_and_writes_librarianignore(qtbot, tmp_path, 
     w = new_window(qtbot, tmp_path, lambda: library)
     qtbot.waitUntil(lambda: w.snapshot is not None)
     editor = w.edit_exclusions(str(docs))
-    qtbot.waitUntil(lambda: editor.result is not None)
-    assert editor.result.files == len(DOCS)
+    qtbot.waitUntil(lambda: editor.last_preview is not None)
+    assert editor.last_preview.files == len(DOCS)
     with qtbot.waitSignal(editor.preview_ready, timeout=5000) as ready:
         editor.editor.setPlainText("*.txt\n")
     assert ready.args[0].files == 3 and ready.args[0].excluded == 2

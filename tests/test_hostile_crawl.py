@@ -349,10 +349,11 @@ def test_ctrl_c_stops_the_embedder_between_batches_even_when_pressed_twice(tmp_p
 def test_ctrl_c_during_index_with_the_real_model_exits_130_cleanly(tmp_path, real_model):
     """Ctrl-C while files are read and passages encoded, then while only encoding, early and late in a
     round: every time the process says so and exits 130, never aborting inside onnxruntime."""
-    docs = docs_tree(tmp_path / "docs", {f"d{i:04}.txt": prose(12, i) for i in range(1000)})  # 4 short rounds
+    # 12 short rounds: long enough that a quiet machine has not finished when the signal comes.
+    docs = docs_tree(tmp_path / "docs", {f"d{i:04}.txt": prose(12, i) for i in range(3000)})
     moments = [("SELECT count(*) > 300 FROM passages", 0.0),
                ("SELECT count(vector) > 0 FROM passages", 0.0),
-               ("SELECT count(vector) > 0 FROM passages", 1.5)]
+               ("SELECT count(vector) > 0 FROM passages", 0.5)]
     for attempt, (ready, delay) in enumerate(moments):
         data = tmp_path / f"data{attempt}"
         # Its own process group, signalled as a whole: what a terminal does on Ctrl-C.
@@ -361,6 +362,7 @@ def test_ctrl_c_during_index_with_the_real_model_exits_130_cleanly(tmp_path, rea
         try:
             _wait_until(data / "index.sqlite3", ready, proc)
             time.sleep(delay)
+            assert proc.poll() is None, "the run ended before Ctrl-C: make it longer"
             os.killpg(proc.pid, signal.SIGINT)
             _out, err = proc.communicate(timeout=120)
         finally:
@@ -525,3 +527,19 @@ def test_rehash_catches_a_change_that_kept_size_and_mtime(tmp_path):
         assert lib.search("walrus", mode="keyword").hits
     assert "--rehash" in run_cli("index", "--help", data_dir=tmp_path / "cli").stdout
 
+
+
+def test_ctrl_c_ignored_by_the_caller_stays_ignored_while_embedding_finishes():
+    """A run started with SIGINT ignored (a background job, nohup) must not start reacting to it."""
+    from librarian.engine.indexer import _ctrl_c_cancels
+    from librarian.engine.results import IndexControl
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        control = IndexControl()
+        with _ctrl_c_cancels(control):
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            signal.raise_signal(signal.SIGINT)
+        assert not control.cancelled
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -255,6 +255,16 @@ def test_a_failed_vector_save_is_disk_full_and_leaves_no_temporary_file(tmp_path
     assert not list(data.glob("*.tmp")) and (data / VECTORS_NAME).read_bytes() == before
 
 
+def test_a_silent_short_write_never_replaces_the_vector_file(tmp_path, monkeypatch):
+    """usearch can return without error after writing too little on a full disk (a 0-byte file was seen)."""
+    data = build(tmp_path)
+    before = (data / VECTORS_NAME).read_bytes()
+    monkeypatch.setattr(vectors_module.Index, "save", lambda self, path=None, **_: Path(path).write_bytes(b""))
+    with open_library(data) as lib, pytest.raises(DiskFullError):
+        lib.vectors.save(generation=99, model_id="fake-64")
+    assert not list(data.glob("*.tmp")) and (data / VECTORS_NAME).read_bytes() == before
+
+
 def test_sqlite_running_out_of_space_is_disk_full(tmp_path):
     store = Store(tmp_path / DB_NAME)
     store.conn.execute("PRAGMA max_page_count = 40")  # SQLite's own SQLITE_FULL, as on a full disk

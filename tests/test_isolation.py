@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fixtures.make_files import make_docx, make_pdf, truncate_copy
+from fixtures.misbehaving import cli_env, misbehaving_extractors
 from librarian.engine.errors import ExtractionError
 from librarian.engine.extract import extract
 from librarian.engine.extract.isolate import ExtractionWorkers
@@ -39,12 +40,8 @@ def docs(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def workers():
     """One pool for the module, with the misbehaving test extractors switched on in its workers."""
-    os.environ["LIBRARIAN_TEST_HANG"] = "1"  # read by each worker when it starts
-    try:
-        with ExtractionWorkers(processes=1, timeout_s=20.0, memory_limit_mb=1024) as pool:
-            yield pool
-    finally:
-        os.environ.pop("LIBRARIAN_TEST_HANG", None)
+    with misbehaving_extractors(), ExtractionWorkers(processes=1, timeout_s=20.0, memory_limit_mb=1024) as pool:
+        yield pool
 
 
 def _pids(pool: ExtractionWorkers) -> set[int]:
@@ -148,8 +145,12 @@ def test_workers_die_with_their_parent(tmp_path, docs):
     """Even a busy worker (stuck in a hang) exits when the app is killed outright."""
     script = textwrap.dedent(f"""
         import os, sys, threading, time
+        from fixtures.misbehaving import MISBEHAVING
+        from librarian.engine.extract import register
         from librarian.engine.extract.isolate import ExtractionWorkers
         if __name__ == "__main__":
+            for extractor in MISBEHAVING:
+                register(extractor)
             pool = ExtractionWorkers(timeout_s=600)
             pool.extract({str(docs['md'])!r})
             print(pool._idle[0].process.pid, flush=True)
@@ -157,7 +158,7 @@ def test_workers_die_with_their_parent(tmp_path, docs):
             time.sleep(0.5)
             os._exit(0)  # like a crash: no atexit handlers, no close()
     """)
-    env = {**os.environ, "LIBRARIAN_TEST_HANG": "1"}
+    env = cli_env(dict(os.environ))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     pid = int(out.stdout.split()[0])
     deadline = time.monotonic() + 10

@@ -17,7 +17,8 @@ def test_schema_1_index_is_migrated_and_names_become_searchable(tmp_path):
     conn = sqlite3.connect(db)
     conn.executescript("DROP TRIGGER documents_ai; DROP TRIGGER documents_ad; DROP TRIGGER documents_au; "
                        "DROP TABLE documents_fts; ALTER TABLE documents DROP COLUMN name; "
-                       "UPDATE meta SET value = '1' WHERE key = 'schema_version';")
+                       "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
+                       "DROP TABLE _sqlite_migrations;")  # an index from before the migrations table
     conn.close()
     store = Store(db)
     assert store.get_meta("schema_version") == str(SCHEMA_VERSION)

@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
+    """Start the desktop app: the one place the engine reaches `desktop`. `librarian` is also the app's
+    launcher (the frozen bundle has one executable for both), so it calls the app's entry function with
+    plain arguments (an argv list), late, as `git gui` hands over to a separate program. The dependency
+    runs one way: the app imports only the engine's façade, never `engine.cli` (tests/test_facade.py)."""
     # The app logs to its own file; the console handler set up for the commands would echo it.
     for handler in list(logging.getLogger().handlers):
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,17 +23,11 @@ def open_library(args: argparse.Namespace) -> Library:
 
 
 def demo_library_path() -> Path:
-    return Path(str(resources.files("librarian.engine") / "demo"))
+    from ..library import demo_library_path  # the façade's (the app uses it too): one definition
+
+    return demo_library_path()
 
 
 def print_json(data) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"

@@ -17,15 +17,14 @@ signature, so a PDF saved as ``.docx`` is still read as a PDF and an old binary 
 from __future__ import annotations
 
 import importlib
-import os
 import zipfile
 import zlib
 from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import ExtractionError
+from ..paths import display_path
 from ..userfiles import NotARegularFileError, open_user_file
-from . import _testing
 from ._zipcheck import check_zip, read_prefix_of_member
 from .base import Extracted, ExtractFn, Extractor, Locator, Segment
 
@@ -36,11 +35,13 @@ __all__ = [
     "Extractor",
     "Locator",
     "Segment",
+    "added_extractors",
     "extract",
     "extractor_for",
     "kind_for",
     "register",
     "sniff",
+    "unregister",
 ]
 
 
@@ -87,31 +88,50 @@ NAMES = {
 
 _BY_SUFFIX: dict[str, Extractor] = {}
 _BY_KIND: dict[str, Extractor] = {}
+_ADDED: dict[str, Extractor] = {}  # kind -> extractor registered after start-up (by a plugin or a test)
 
 
-def register(extractor: Extractor) -> None:
-    """Add (or replace) an extractor; later registrations win for a shared suffix."""
+def _add(extractor: Extractor) -> None:
     _BY_KIND[extractor.kind] = extractor
     for suffix in extractor.suffixes:
         _BY_SUFFIX[suffix.lower()] = extractor
 
 
+def register(extractor: Extractor) -> None:
+    """Add (or replace) an extractor; later registrations win for a shared suffix.
+
+    Extraction workers (``isolate``) started after this call register it too, so its function must
+    pickle by reference (a module-level function of an importable module), as any target handed to
+    a "spawn" process must.
+    """
+    _ADDED[extractor.kind] = extractor
+    _add(extractor)
+
+
+def unregister(kind: str) -> None:
+    """Undo `register` for ``kind``; a built-in extractor it had displaced takes its suffixes back."""
+    _ADDED.pop(kind, None)
+    _BY_SUFFIX.clear()
+    _BY_KIND.clear()
+    for extractor in (*EXTRACTORS, *_ADDED.values()):
+        _add(extractor)
+
+
+def added_extractors() -> tuple[Extractor, ...]:
+    """The extractors `register` added in this process, in order: what a new worker must register."""
+    return tuple(_ADDED.values())
+
+
 for _extractor in EXTRACTORS:
-    register(_extractor)
+    _add(_extractor)
 
 # The built-in suffixes; extractors registered later are found by kind_for but not listed here.
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_BY_SUFFIX)
 _CONTAINERS = {"pdf", "docx", "odt", "epub", "pptx", "rtf"}
-_TEST_EXTRACTORS = {
-    suffix: Extractor(kind, (suffix,), _lazy("_testing", f"extract_{suffix[1:]}"))
-    for suffix, kind in _testing.SUFFIXES.items()
-}
 
 
 def _by_path(path: Path) -> Extractor | None:
     suffix = path.suffix.lower()
-    if suffix in _TEST_EXTRACTORS and _testing.enabled():
-        return _TEST_EXTRACTORS[suffix]
     found = _BY_SUFFIX.get(suffix)
     if found is None and not suffix:
         kind = NAMES.get(path.name.lower())
@@ -172,8 +192,6 @@ def _sniff_zip(fh: BinaryIO) -> str | None:
 def extractor_for(path: Path) -> Extractor | None:
     """The extractor ``extract`` would use (reads the first bytes of container-format files)."""
     found = _by_path(path)
-    if found is not None and found.kind.startswith("test-"):
-        return found
     if found is None or found.kind in _CONTAINERS:
         sniffed = sniff(path)
         if sniffed is not None and (found is None or sniffed != found.kind):
@@ -194,7 +212,7 @@ def extract(path: Path | str) -> Extracted:
     except ExtractionError as exc:
         if exc.path is not None:
             raise
-        raise ExtractionError(exc.reason, path=os.fsencode(path).decode("utf-8", "replace")) from exc
+        raise ExtractionError(exc.reason, path=display_path(path)) from exc
 
 
 def _extract(path: Path) -> Extracted:

@@ -12,13 +12,13 @@ control characters make snippets unreadable. Every extractor funnels its text th
 from __future__ import annotations
 
 import codecs
-import os
 import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ExtractionError
+from ..paths import display_path
 from ..userfiles import open_user_file
 from .base import Extracted, Locator, Segment
 
@@ -70,13 +70,10 @@ def clean(text: str, *, keep_lines: bool = False) -> str:
     return text
 
 
-def display_name(path: Path) -> str:
-    """A file name that can be shown and stored: undecodable bytes in names become U+FFFD."""
-    return os.fsencode(path).decode("utf-8", "replace")
-
-
 def fallback_title(path: Path) -> str:
-    return os.fsencode(path.stem or path.name).decode("utf-8", "replace")
+    """The title of a document that names none: its file name, shown as text (U+FFFD for bytes that
+    are not UTF-8, so the title can be stored and searched)."""
+    return display_path(path.stem or path.name)
 
 
 class HeadingSections:

@@ -30,7 +30,9 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import ExtractionError
-from .base import Extracted
+from ..paths import display_path
+from . import added_extractors
+from .base import Extracted, Extractor
 
 STARTUP_TIMEOUT_S = 60.0  # a cold start on a busy laptop imports Python and our package
 
@@ -63,15 +65,20 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _worker_main(requests: Connection, conn: Connection, memory_limit_mb: int) -> None:
+def _worker_main(requests: Connection, conn: Connection, memory_limit_mb: int,
+                 added: tuple[Extractor, ...] = ()) -> None:
     """The worker loop: receive a path on ``requests``, answer on ``conn`` with ("ok", Extracted)
-    or ("error", reason)."""
+    or ("error", reason). ``added``: the extractors the parent registered (a spawned process starts
+    with the built-in registry only)."""
     try:
         if hasattr(signal, "SIGINT"):
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         _watch_parent()
         _limit_memory(memory_limit_mb)
-        from . import extract
+        from . import extract, register
+
+        for extractor in added:
+            register(extractor)
     except BaseException as exc:  # report any startup failure, then give up
         conn.send(("fatal", f"{type(exc).__name__}: {exc}"))
         return
@@ -135,7 +142,7 @@ class _Worker:
         child_requests, self.requests = ctx.Pipe(duplex=False)
         self.replies, child_replies = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
-            target=_worker_main, args=(child_requests, child_replies, memory_limit_mb),
+            target=_worker_main, args=(child_requests, child_replies, memory_limit_mb, added_extractors()),
             name="librarian-extract", daemon=True,
         )
         self.busy = False
@@ -237,7 +244,7 @@ class ExtractionWorkers:
         try:
             return worker.run(path, self.timeout_s if timeout_s is None else timeout_s)
         except ExtractionError as exc:
-            raise ExtractionError(exc.reason, path=os.fsencode(path).decode("utf-8", "replace")) from exc
+            raise ExtractionError(exc.reason, path=display_path(path)) from exc
         finally:
             self._release(worker)
 
