@@ -56,6 +56,7 @@ class VectorSync:
         self.vectors = vectors
         self.model_id = model_id
         self.lock = lock or threading.Lock()
+        self._behind = False  # a committed change did not reach the cache (interrupted): reconcile first
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[VectorChange]:
@@ -73,19 +74,28 @@ class VectorSync:
         self._follow(change, copied)
 
     def _follow(self, change: VectorChange, copied: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Apply a committed change to the cache (orphans a crash leaves here are healed at open)."""
-        if change.cleared:
-            self.vectors.clear()
-            self.vectors.discard_files()
-        if change.removed:
-            self.vectors.remove(change.removed)
-        for keys, vectors in [*change.added, *copied]:
-            self.vectors.add(keys, vectors)
+        """Apply a committed change to the cache (orphans a crash leaves here are healed at open). If it
+        is interrupted (Ctrl-C reaches usearch as an interrupt), the cache is marked behind, so the next
+        `save` reconciles it with SQLite before stamping it with the generation."""
+        try:
+            if change.cleared:
+                self.vectors.clear()
+                self.vectors.discard_files()
+            if change.removed:
+                self.vectors.remove(change.removed)
+            for keys, vectors in [*change.added, *copied]:
+                self.vectors.add(keys, vectors)
+        except BaseException:
+            self._behind = True
+            raise
 
     def save(self) -> int:
         """Save the cache stamped with SQLite's current generation; returns that generation."""
         with self.lock:
             generation = self.store.vectors_generation()
+            if self._behind:
+                self.vectors.reconcile(self.store)
+                self._behind = False
         if self.model_id is not None:
             self.vectors.save(generation=generation, model_id=self.model_id)
         return generation

@@ -17,12 +17,14 @@ behind; the error says which directory and why (`DiskFullError` when the disk is
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,6 +140,10 @@ class VectorCache:
             log.info("vector index reconciled: +%d, -%d", added, len(orphans))
         return Reconciled(added, len(orphans), False)
 
+    def reconcile(self, store: Store) -> Reconciled:
+        """Make the cache in memory hold exactly SQLite's vectors (keys added or removed, never re-encoded)."""
+        return self._reconcile(store)
+
     def keys(self) -> np.ndarray:
         if len(self.index) == 0:
             return np.zeros(0, dtype=np.uint64)
@@ -202,10 +208,11 @@ class VectorCache:
             if self._viewed:
                 self._materialise()
             present = np.atleast_1d(np.asarray(self.index.contains(np.asarray(keys, dtype=np.uint64)), dtype=bool))
-            if present.any():
-                self.index.remove(np.asarray(keys)[present])
-            if keep.any():
-                self.index.add(np.asarray(keys, dtype=np.uint64)[keep], vectors[keep], threads=self.threads)
+            with _ctrl_c_is_an_interrupt():
+                if present.any():
+                    self.index.remove(np.asarray(keys)[present])
+                if keep.any():
+                    self.index.add(np.asarray(keys, dtype=np.uint64)[keep], vectors[keep], threads=self.threads)
 
     def remove(self, keys) -> None:
         keys = np.asarray(list(keys), dtype=np.uint64)
@@ -214,7 +221,8 @@ class VectorCache:
         with self.lock:
             if self._viewed:
                 self._materialise()
-            self.index.remove(keys)
+            with _ctrl_c_is_an_interrupt():
+                self.index.remove(keys)
 
     def _materialise(self) -> None:
         data = self.index.save()
@@ -294,6 +302,18 @@ class VectorCache:
         for path in (self.path, self.sidecar):
             _refuse_non_file(path)
             path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _ctrl_c_is_an_interrupt() -> Iterator[None]:
+    """usearch polls for signals in long calls and turns a pending Ctrl-C into
+    ``RuntimeError("Operation has been terminated")``: give it back its meaning, KeyboardInterrupt."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if "terminated" in str(exc):
+            raise KeyboardInterrupt from exc
+        raise
 
 
 def _refuse_non_file(path: Path) -> None:

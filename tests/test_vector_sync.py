@@ -158,6 +158,27 @@ def test_a_crash_between_the_commit_and_the_cache_heals_at_open(synced, monkeypa
     assert sorted(fresh.keys().tolist()) == stored_keys(store)
 
 
+def test_ctrl_c_inside_usearch_is_an_interrupt_and_the_next_save_catches_up(synced, monkeypatch):
+    """usearch turns a pending Ctrl-C into RuntimeError("Operation has been terminated") in the middle of
+    the cache's follow-up: the run must see KeyboardInterrupt, and the save that ends it must not stamp
+    a cache that missed a committed change as current."""
+    store, sync = synced
+    _, passage = add_document(store, "new.txt", seed=9, embedded=False)
+
+    def terminated(*_args, **_kwargs):
+        raise RuntimeError("Operation has been terminated")
+
+    monkeypatch.setattr(sync.vectors.index, "add", terminated)
+    with pytest.raises(KeyboardInterrupt), sync.transaction() as change:
+        store.set_vectors([passage], vector(9))
+        change.add(np.asarray([passage]), vector(9))
+    monkeypatch.undo()
+    sync.save()
+    fresh, reconciled = reopened(sync)
+    assert reconciled == Reconciled(0, 0, False)  # the saved file is trusted as is...
+    assert sorted(fresh.keys().tolist()) == stored_keys(store)  # ...and it holds every stored vector
+
+
 def test_rebuild_loads_every_vector_from_sqlite_and_saves(synced):
     store, sync = synced
     sync.vectors.remove(sync.vectors.keys())
