@@ -3,7 +3,9 @@
 ``META-INF/container.xml`` names the OPF package file; its spine lists the chapters in reading
 order; each chapter's XHTML goes through the HTML section walker. ``locator.heading`` starts with
 the chapter title, taken from the book's table of contents (EPUB 3 nav document or EPUB 2 NCX),
-else from the chapter's own first heading or <title>.
+else from the chapter's own first heading or <title>. Each file is read once, in order of first
+appearance in the spine; ``linear="no"`` items that the text links to follow the main text under
+`OUTSIDE_READING_ORDER`, the others are left out.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ OPF = "{http://www.idpf.org/2007/opf}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
 ENC = "{http://www.w3.org/2001/04/xmlenc#}"
+# Heading-path label of spine items marked linear="no". E-readers (and Calibre's viewer) show them
+# only when a link leads there. So do we: an item that the book's text links to (notes, an answer
+# key) is indexed after the main text, marked with this label; one that nothing in the text links
+# to (a Sphinx book's other-language copies: 87% of the Ubuntu Packaging Guide) is left out.
+OUTSIDE_READING_ORDER = "Outside the reading order"
 MAX_TITLE_CHARS = 300  # a chapter title is a label that prefixes every heading path of the chapter
 # Font obfuscation is listed in encryption.xml too, but it is not DRM on the text.
 _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
@@ -90,25 +97,43 @@ def _own_title(tree: object) -> str | None:
     return None
 
 
-def _spine_chapters(opf: ET.Element, manifest: dict[str, tuple[str, str, str]]) -> list[str]:
-    """The XHTML files of the spine in reading order, each once.
+def _spine_chapters(opf: ET.Element, manifest: dict[str, tuple[str, str, str]]) -> dict[str, bool]:
+    """The XHTML files of the spine in reading order, each once: {file: is it linear}.
 
     A file listed again (directly, or by another manifest id for the same href with a different
-    #fragment) is read only the first time: a 400 KB book whose spine names one chapter 1,250
-    times must not become 1,250 copies of it. No spine at all fails the book, as Calibre does
-    ("Spine is empty"): guessing an order from the manifest could index a table of contents, a
-    cover or an appendix as if they were the text.
+    #fragment, as in ``the-basics.xhtml#o163``, ``#o170``...) is read only once, at its first
+    appearance: a 400 KB book whose spine names one chapter 1,250 times must not become 1,250
+    copies of it. Items marked ``linear="no"`` (notes, answer keys, other-language appendices) come
+    after every linear item, whatever their place in the spine (the caller keeps only those the
+    text links to); a file that the spine lists both ways is linear. No spine at all fails the
+    book, as Calibre does ("Spine is empty"): guessing an order from the manifest could index a
+    table of contents, a cover or an appendix as if they were the text.
     """
     if opf.find(f"{OPF}spine/{OPF}itemref") is None:
         raise ExtractionError("EPUB has no reading order (spine)")
-    chapters: dict[str, None] = {}
+    linear: dict[str, None] = {}
+    auxiliary: dict[str, None] = {}
     for ref in opf.iter(OPF + "itemref"):
         item = manifest.get(ref.get("idref", ""))
         if item and ("html" in item[1] or item[0].endswith((".xhtml", ".html", ".htm"))):
-            chapters.setdefault(item[0])
-    if not chapters:
+            is_linear = ref.get("linear", "yes").strip().lower() != "no"
+            (linear if is_linear else auxiliary).setdefault(item[0])
+    if not linear and not auxiliary:
         raise ExtractionError("EPUB reading order (spine) lists no XHTML chapters")
-    return list(chapters)
+    chapters = dict.fromkeys(linear, True)
+    chapters.update((name, False) for name in auxiliary if name not in chapters)
+    return chapters
+
+
+def _link_targets(tree: object, chapter: str) -> set[str]:
+    """The files inside the book that a chapter's links lead to (fragments dropped)."""
+    chapter_dir = posixpath.dirname(chapter)
+    targets = set()
+    for link in tree.css("a[href]"):  # type: ignore[attr-defined]
+        href = (link.attributes.get("href") or "").strip()
+        if href and not href.startswith("#") and ":" not in href.split("/", 1)[0]:  # no http:, mailto:
+            targets.add(_resolve(chapter_dir, href))
+    return targets
 
 
 def extract_epub(path: Path) -> Extracted:
@@ -130,21 +155,25 @@ def extract_epub(path: Path) -> Extracted:
             for item in opf.iter(OPF + "item")
         }
         chapters = _spine_chapters(opf, manifest)
-        _check_drm(zf, chapters)
+        _check_drm(zf, list(chapters))
         toc = _toc_titles(zf, opf, base_dir, manifest)
         names = set(zf.namelist())
 
-        for chapter in chapters:
+        linked: set[str] = set()  # files the chapters read so far link to
+        for chapter, is_linear in chapters.items():
             if collector.full:
                 break
-            if chapter not in names:
-                continue  # a spine entry pointing nowhere: skip it, keep the book
+            if chapter not in names or not (is_linear or chapter in linked):
+                continue  # a spine entry pointing nowhere, or a non-linear item no reader reaches
             tree = htmlpage.parse(zf.read(chapter).decode("utf-8", "replace"))
+            linked.update(_link_targets(tree, chapter))
             chapter_title = (toc.get(chapter) or _own_title(tree) or "")[:MAX_TITLE_CHARS] or None
             root = tree.body
             if root is None:
                 continue
             prefix = (chapter_title,) if chapter_title else ()
+            if not is_linear:
+                prefix = (OUTSIDE_READING_ORDER, *prefix)
             for heading, text in htmlpage.sections(root, prefix=prefix):
                 collector.add(text, Locator(heading=heading))
                 if collector.full:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._common import HEADING_SEPARATOR, MAX_TEXT_BYTES, Collector, decode_text, read_prefix
 from .base import Extracted, Locator
+from .boilerplate import redirect_target, strip_navigation
 
 SEP = HEADING_SEPARATOR
 # Not content: scripts, styles, navigation chrome, embedded media.
@@ -132,26 +133,71 @@ def html_to_text(html: str) -> str:
     return "\n\n".join(text for _, text in sections(root)) if root is not None else ""
 
 
+# " | ", " - ", " – ", " — ", " · ", " • ", " » ", " :: " between a page's name and its site's name.
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»]|::)\s+")
+# Permalink marks that documentation generators append to headings (Sphinx "¶"; not "#": "C#").
+_HEADING_LINK_MARKS = " ¶§\U0001f517"
+
+
 def page_title(tree: Any) -> str | None:
-    for selector in ("title", "h1"):
-        node = tree.css_first(selector)
-        if node is not None:
-            text = " ".join(node.text(deep=True, separator=" ").split())
-            if text:
-                return text
-    return None
+    """The page's <title>, or its single <h1> when that names this page better.
+
+    Pages of one site often share one <title> ("Bash Reference Manual" on every page) or add the
+    site's name to it ("Shell Parameters — Python docs"), and one page alone cannot tell which
+    titles its siblings share. The rule taken: when the page has exactly one <h1> and the <title>
+    contains it (set apart by punctuation), or the <title> ends with a site suffix after a
+    separator, the <h1> is the title (Sphinx and MkDocs put the page's own name in its one <h1>).
+    An <h1> that is only the site's name (the part after the separator) is a banner, and the
+    <title> is kept. A <title> shared by every page with no separator ("Bash Reference Manual")
+    and a different <h1> cannot be told from a page-specific title here, so it is kept.
+    """
+    title = _node_text(tree.css_first("title"))
+    headings = [text for text in (_node_text(node).rstrip(_HEADING_LINK_MARKS) for node in tree.css("h1")) if text]
+    if len(headings) == 1 and title and _h1_names_the_page(title, headings[0]):
+        return headings[0]
+    return title or (headings[0] if headings else None)
+
+
+def _h1_names_the_page(title: str, heading: str) -> bool:
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) > 1 and heading.casefold() == parts[-1].casefold():
+        return False  # the <h1> is the site's name ("Install - MySite" with <h1>MySite</h1>)
+    return len(parts) > 1 or _set_apart_in(title, heading)
+
+
+def _set_apart_in(title: str, heading: str) -> bool:
+    """Whether ``title`` is ``heading`` plus decoration set apart by punctuation ("Shell Parameters
+    (Bash Reference Manual)", "Bash Manual: Shell Parameters"), not a longer phrase that merely
+    starts with it ("Introduction to Python" does not become "Introduction")."""
+    start = title.casefold().find(heading.casefold())
+    if start < 0:
+        return False
+    before, after = title[:start].rstrip(), title[start + len(heading):].lstrip()
+    return (not before or not before[-1].isalnum()) and (not after or not after[0].isalnum())
+
+
+def _node_text(node: Any) -> str:
+    return " ".join(node.text(deep=True, separator=" ").split()) if node is not None else ""
 
 
 def extract_html(path: Path) -> Extracted:
     data, truncated = read_prefix(path, MAX_TEXT_BYTES)
     tree = parse(decode_html(data, truncated=truncated))
     del data  # the parsed tree holds the text; the raw bytes would only double the peak
+    title = page_title(tree)  # before the chrome goes: a banner <header> may hold the <h1>
     collector = Collector()
+    if redirect_target(tree) is not None:
+        # A stub that only sends the reader elsewhere (meta refresh, "moved to ...", texinfo's
+        # "The node you are looking for is at ..."): a document without text, as Nutch treats a
+        # parsed redirect. It is recorded (the next run sees it unchanged and does not read it
+        # again), it is no failure, and with no passages it never shows in results.
+        return collector.result(title, "html", path)
     root = tree.body
     if root is not None:
+        strip_navigation(root)
         for heading, text in sections(root):
             collector.add(text, Locator(heading=heading))
             if collector.full:
                 break
     collector.full = collector.full or truncated
-    return collector.result(page_title(tree), "html", path)
+    return collector.result(title, "html", path)
