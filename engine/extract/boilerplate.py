@@ -102,7 +102,7 @@ def strip_navigation(root: Any) -> int:
 def _structural(root: Any) -> int:
     """Remove the elements that say they are navigation; one walk, linear in the page's size."""
     doomed = []
-    todo: list[tuple[Any, bool]] = [(child, False) for child in _children(root)]  # (node, inside _SCOPING)
+    todo: list[tuple[Any, bool]] = [(child, False) for child in children(root)]  # (node, inside _SCOPING)
     while todo:
         node, scoped = todo.pop()
         tag = node.tag
@@ -113,7 +113,7 @@ def _structural(root: Any) -> int:
             doomed.append(node)  # its subtree goes with it: not walked
             continue
         scoped = scoped or tag in _SCOPING
-        todo.extend((child, scoped) for child in _children(node))
+        todo.extend((child, scoped) for child in children(node))
     for node in doomed:
         node.decompose()
     return len(doomed)
@@ -126,7 +126,7 @@ def _mark(root: Any, *, drop_link_lists: bool) -> tuple[list[Any], int, int]:
     total = 0
     top = _Counts(text=[])
     frames = [top]  # the counts of the open elements, innermost last
-    todo: list[tuple[Any, bool, bool]] = [(child, False, False) for child in reversed(_children(root))]
+    todo: list[tuple[Any, bool, bool]] = [(child, False, False) for child in reversed(children(root))]
     while todo:
         node, leaving, in_link = todo.pop()  # (node, leaving it, inside a link)
         if leaving:
@@ -158,7 +158,7 @@ def _mark(root: Any, *, drop_link_lists: bool) -> tuple[list[Any], int, int]:
             in_link = True
         frames.append(counts)
         todo.append((node, True, in_link))
-        todo.extend((child, False, in_link) for child in reversed(_children(node)))
+        todo.extend((child, False, in_link) for child in reversed(children(node)))
     return marks, top.letters, total
 
 
@@ -179,7 +179,8 @@ def _is_chrome(node: Any, counts: _Counts, *, drop_link_lists: bool) -> bool:
             and counts.words * 2 <= counts.links)
 
 
-def _children(node: Any) -> list[Any]:
+def children(node: Any) -> list[Any]:
+    """The direct child nodes of a selectolax node, in order."""
     out = []
     child = node.child
     while child is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ._common import HEADING_SEPARATOR, MAX_TEXT_BYTES, Collector, decode_text, read_prefix
 from .base import Extracted, Locator
-from .boilerplate import redirect_target, strip_navigation
+from .boilerplate import children, redirect_target, strip_navigation
 
 SEP = HEADING_SEPARATOR
 # Not content: scripts, styles, navigation chrome, embedded media.
@@ -51,15 +51,6 @@ def parse(html: str) -> Any:
     from selectolax.lexbor import LexborHTMLParser
 
     return LexborHTMLParser(_SELF_CLOSED.sub(r"<\1\2></\1>", html))
-
-
-def _children(node: Any) -> list[Any]:
-    out = []
-    child = node.child
-    while child is not None:
-        out.append(child)
-        child = child.next
-    return out
 
 
 def sections(root: Any, *, prefix: tuple[str, ...] = ()) -> list[tuple[str | None, str]]:
@@ -116,7 +107,7 @@ def sections(root: Any, *, prefix: tuple[str, ...] = ()) -> list[tuple[str | Non
         if tag in BLOCK:
             parts.append("\n")
         todo.append((node, True))
-        todo.extend((child, False) for child in reversed(_children(node)))
+        todo.extend((child, False) for child in reversed(children(node)))
     flush()
     return [(heading, _tidy(text)) for heading, text in out]
 
