@@ -12,6 +12,11 @@ character bigrams plus single characters (`cjk_index_words`, stored in the passa
 column), and a CJK run in a query becomes its bigrams: any-term like English words, a phrase of
 bigrams inside quotes. Text without CJK characters is indexed and queried exactly as before.
 
+An identifier in a query (PROMPT_COMMAND, os.path.join, std::vector, parseConfig) is one term: the
+phrase of its parts, never its parts as separate any-terms (`identifier_terms`), so a page that
+merely holds "prompt" here and "command" there does not match it. Quoted, it was already a phrase;
+this is what Recoll and Lucene's WordDelimiterGraphFilter do with split words: keep them adjacent.
+
 The query is text: undecodable bytes (which Python hands over as lone surrogates) become U+FFFD, and
 the keyword side reads at most `MAX_QUERY_CHARS` characters and `MAX_QUERY_TERMS` distinct terms, so a
 pasted book costs no more than a page; the encoder reads far fewer tokens than that anyway.
@@ -155,6 +160,49 @@ def cjk_index_words(text: str) -> str:
     return " ".join(parts)
 
 
+# An identifier typed in a query: parts joined by underscores, dots or `::` (PROMPT_COMMAND,
+# os.path.join, std::vector), or a CamelCase word (parseConfig, HTTPServer). CJK is left to the bigrams.
+# A dot joins only before a letter: v1.7 and 3.14 are versions and numbers, matched by their parts.
+_JOINED = re.compile(r"(?<![\w.:])_*[^\W_]+(?:(?:_+|::|\.(?=[^\W\d_]))[^\W_]+)+_*(?![\w:]|\.\w)")
+_CAMEL = re.compile(r"(?<!\w)[^\W_\d]*(?:[a-z][A-Z]|[A-Z]{2}[a-z])[^\W_]*(?!\w)")
+_CAMEL_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def identifier_terms(identifier: str) -> list[str]:
+    """The keyword terms of an identifier: itself where it is one unicode61 token (CamelCase:
+    "promptcommand"), and the phrase of its parts ("prompt command"), never its parts on their own.
+
+    The phrase is what makes the identifier match as itself: unicode61 splits PROMPT_COMMAND and
+    os.path.join at the separators, and the `words` column holds CamelCase split (see
+    `store.split_identifiers`), so the identifier is found wherever its parts stand side by side,
+    while a page merely holding "prompt" and "command" apart does not match at all. A multi-word
+    term is an FTS5 phrase (`ParsedQuery.fts` quotes every term), as a quoted query would be."""
+    if _CJK.search(identifier):
+        return keyword_tokens(identifier)
+    whole = tokens(identifier)
+    if all(len(token) == 1 for token in whole):  # an abbreviation (e.g., U.S.), not an identifier
+        return keyword_tokens(identifier)
+    if len(whole) > 1:  # joined by separators: its unicode61 tokens, in order
+        return [" ".join(whole)]
+    parts = [p.lower() for p in _CAMEL_PARTS.findall(identifier)]
+    # A one-letter part is more often a typo ("GThe", "MOre") or a prefix (iPhone) than a word of a name.
+    return whole + ([" ".join(parts)] if len(parts) > 1 and min(map(len, parts)) > 1 else [])
+
+
+def _query_terms(text: str) -> list[str]:
+    """`keyword_tokens` of ``text``, with each identifier as its `identifier_terms`, in query order."""
+    out: list[str] = []
+    start = 0
+    for match in sorted([*_JOINED.finditer(text), *_CAMEL.finditer(text)], key=lambda m: m.start()):
+        if match.start() < start:
+            continue  # inside an identifier already read (a CamelCase part of snake_case)
+        out.extend(keyword_tokens(text[start:match.start()]))
+        out.extend(identifier_terms(match.group()))
+        start = match.end()
+    out.extend(keyword_tokens(text[start:]))
+    return out
+
+
 def _phrase_parts(words: str) -> list[tuple[str, ...]]:
     """The phrases a quoted text requires. A CJK run is a phrase of its bigrams; as those live in
     another column than the Latin words around them, a mixed phrase becomes one phrase per script
@@ -195,9 +243,9 @@ def parse(query: str, *, max_chars: int | None = MAX_QUERY_CHARS) -> ParsedQuery
         if words:
             name_phrases.append(words)
     rest = _PHRASE.sub(" ", text).replace('"', " ")
-    terms = _distinct(keyword_tokens(rest), keep_stop_words=False)
+    terms = _distinct(_query_terms(rest), keep_stop_words=False)
     if not terms and not phrases:  # a query of stop words only ("to be or not to be")
-        terms = _distinct(keyword_tokens(rest), keep_stop_words=True)
+        terms = _distinct(_query_terms(rest), keep_stop_words=True)
     name_terms = _distinct(tokens(rest), keep_stop_words=False)
     if not name_terms and not name_phrases:
         name_terms = _distinct(tokens(rest), keep_stop_words=True)

@@ -3,7 +3,8 @@ fused (cosine plus coverage-weighted BM25), grouped by document, with a highligh
 
 Fusion works on passages (each list scores passages; see `convex_fuse`); a document's score is
 its best passage's fused score, and the other passages of the same document that matched are counted, not repeated.
-Documents with identical content (same hash, other path) collapse into one result.
+Documents with identical content (same hash, other path) collapse into one result, and so do near copies
+(a few lines changed: engine/similar.py).
 
 Every read of one search goes through `Store`'s read API inside one `Store.snapshot`, so the keyword
 ranking, the candidates and the details shown come from the same version of the index while the
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import similar
 from .encoders import Encoder
 from .errors import QueryError
 from .extract.base import Locator
@@ -41,6 +43,12 @@ MEANING_COSINE = 0.5
 MEANING_MIN_COSINE = 0.25
 MEANING_SHARE_OF_BEST = 0.8
 CANDIDATES = 100
+NEAR_DUPLICATE_SHOWN = 10  # near copies are folded among the first 10 results shown ...
+NEAR_DUPLICATE_POOL = 2  # ... looking for them among twice as many documents
+# When the candidate passages hold fewer than k documents (one long document fills the pool), ask
+# each retriever again for FILL_GROWTH times as many, at most FILL_ROUNDS times in all: 100 → 400 → 1,600.
+FILL_ROUNDS = 3
+FILL_GROWTH = 4
 SNIPPET_CHARS = 320
 BM25_WEIGHTS = (2.0, 1.0, 1.0)  # title, body, split identifiers
 
@@ -53,6 +61,7 @@ class Ranked:
     ids: tuple[int, ...]
     scores: tuple[float, ...]
     coverage: dict[int, float] = field(default_factory=dict)
+    more: bool = False  # the retriever stopped at its limit: asking for more would find more
 
 
 def convex_fuse(keyword: Ranked, dense: Ranked, *, dense_weight: float = DENSE_WEIGHT,
@@ -123,6 +132,57 @@ def group_by_document(scores: dict[int, float], doc_of: dict[int, int], *, keywo
     return list(groups.values())
 
 
+def fold_copies(store: Store, groups: list[_DocGroup], info: dict[int, Candidate],
+                k: int) -> tuple[list[_DocGroup], list[list[int]]]:
+    """The first ``k`` groups that copy none shown before them, and for each the best passages of its
+    copies: exact ones (same content hash, anywhere in ``groups``) and near ones (engine/similar.py),
+    looked for among the first `NEAR_DUPLICATE_POOL` · min(k, `NEAR_DUPLICATE_SHOWN`) groups: the
+    results a person reads, at a cost that does not grow with k."""
+    pool = groups[:NEAR_DUPLICATE_POOL * min(k, NEAR_DUPLICATE_SHOWN)]
+    shapes = store.document_shapes([g.document_id for g in pool])
+    # Only documents with a peer of about their size can have a near copy: the others are never read
+    # (sketching costs ~2.5 ms per 20,000 characters, and this runs on every keystroke).
+    paired = [doc for doc in shapes
+              if any(other != doc and similar.could_be_near(shapes[doc], shapes[other]) for other in shapes)]
+    openings = store.document_openings(paired, max_chars=similar.OPENING_CHARS)
+    sketches = {doc: similar.sketch(text) for doc, text in openings.items()}
+    shown_by_min_hash: dict[tuple[int, int], list[int]] = {}  # (which min-hash, its value) -> shown indexes
+
+    def near_copy_of(doc: int) -> int | None:
+        mine = sketches[doc]
+        peers = {i for key in enumerate(mine.min_hashes) for i in shown_by_min_hash.get(key, ())}
+        for index in sorted(peers):
+            other = shown[index].document_id
+            if (similar.could_be_near(shapes[doc], shapes[other])
+                    and similar.near_duplicates(mine.shingles, sketches[other].shingles)):
+                return index
+        return None
+
+    shown: list[_DocGroup] = []
+    copies: list[list[int]] = []
+    by_hash: dict[str, int] = {}
+    for group in groups:
+        digest = info[group.best_pid].content_hash
+        original = by_hash.get(digest) if digest else None
+        if original is None and group.document_id in sketches:
+            original = near_copy_of(group.document_id)
+        if original is not None:
+            copies[original].append(group.best_pid)
+            if digest:
+                by_hash.setdefault(digest, original)
+            continue
+        if len(shown) >= k:
+            continue  # keep scanning only to collect copies of what is shown
+        if digest:
+            by_hash[digest] = len(shown)
+        if group.document_id in sketches:
+            for key in enumerate(sketches[group.document_id].min_hashes):
+                shown_by_min_hash.setdefault(key, []).append(len(shown))
+        copies.append([])
+        shown.append(group)
+    return shown, copies
+
+
 def document_filter(filters: SearchFilters | None) -> DocumentFilter | None:
     """``filters`` (OS paths, seconds) in the store's terms (path keys, nanoseconds)."""
     if filters is None:
@@ -166,19 +226,37 @@ class Searcher:
 
     def _ranked_hits(self, store: Store, parsed: ParsedQuery, k: int, mode: Mode, filters: SearchFilters | None,
                      encoding: Future[tuple[np.ndarray, float]] | None, timings: dict[str, float]) -> list[Hit]:
-        """The search itself, every read in the caller's snapshot of ``store``."""
+        """The search itself, every read in the caller's snapshot of ``store``.
+
+        Candidates are passages, results documents: when one long document fills a retriever's pool,
+        grouping leaves fewer than k documents. Then each retriever that stopped at its limit is
+        asked again for more, until k documents are found, every retriever is exhausted, or after
+        `FILL_ROUNDS` rounds (bounded latency), as Lucene's grouping collector keeps collecting
+        until it has its top-N groups rather than grouping a fixed top-N of hits."""
         candidates = max(CANDIDATES, 2 * k)  # grouping: k documents need more than k passages
+        for _ in range(FILL_ROUNDS):
+            hits, more = self._rank_candidates(store, parsed, k, mode, filters, encoding, candidates, timings)
+            if len(hits) >= k or not more:
+                break
+            candidates *= FILL_GROWTH
+        return hits
+
+    def _rank_candidates(self, store: Store, parsed: ParsedQuery, k: int, mode: Mode,
+                         filters: SearchFilters | None, encoding: Future[tuple[np.ndarray, float]] | None,
+                         candidates: int, timings: dict[str, float]) -> tuple[list[Hit], bool]:
+        """One round of `_ranked_hits` with ``candidates`` passages per retriever: the hits, and
+        whether a retriever stopped at its limit (a wider round could find more documents)."""
         lists: list[Ranked] = []
         keyword = dense = Ranked((), ())
         if mode in ("hybrid", "keyword"):
             t = time.perf_counter()
             keyword = self._keyword(store, parsed, candidates, filters,
                                     max_terms=MAX_QUERY_TERMS if mode == "hybrid" else None)
-            timings["fts"] = (time.perf_counter() - t) * 1000
+            timings["fts"] = timings.get("fts", 0.0) + (time.perf_counter() - t) * 1000
             lists.append(keyword)
         query_vector = None
         if mode in ("hybrid", "dense"):
-            if encoding is not None:
+            if encoding is not None:  # waited for only now: the query is encoded while FTS5 ranks
                 query_vector, timings["encode"] = encoding.result()
             dense = self._dense(store, query_vector, candidates, filters, timings)
             lists.append(dense)
@@ -201,8 +279,8 @@ class Searcher:
         words = set(keyword.ids) | set(keyword.coverage)
         groups = group_by_document(fused, doc_of, keyword=words, dense=close_in_meaning(dense))
         hits = self._hits(store, groups, info, parsed, k, mode)
-        timings["fuse"] = (time.perf_counter() - t) * 1000
-        return hits
+        timings["fuse"] = timings.get("fuse", 0.0) + (time.perf_counter() - t) * 1000
+        return hits, keyword.more or dense.more
 
     # -- retrievers -----------------------------------------------------------------------------
     def _keyword(self, store: Store, parsed: ParsedQuery, limit: int, filters: SearchFilters | None, *,
@@ -222,17 +300,19 @@ class Searcher:
             return Ranked((), ())
         matches = store.keyword_matches(match, limit=limit, weights=BM25_WEIGHTS, within=document_filter(filters))
         ids = [m.passage_id for m in matches]
+        more = len(matches) >= limit
         total = sum(idf.values()) or 1.0
         weight_of_stem: dict[str, float] = {}
         for term in terms:
             weight_of_stem[_stem(term)] = weight_of_stem.get(_stem(term), 0.0) + idf[term]
         pattern = _stems_pattern(tuple(weight_of_stem))
+        weight_of_found = {_squash(stem): weight for stem, weight in weight_of_stem.items()}
         coverage = {}
         for pid, text in store.passage_texts(ids).items():
             held = f"{text.title}\n{text.body}\n{text.words}".lower()
-            found = {m.group(0) for m in pattern.finditer(held)} if pattern else set()
-            coverage[pid] = sum(weight_of_stem.get(stem, 0.0) for stem in found) / total
-        return Ranked(tuple(ids), tuple(-m.bm25 for m in matches), coverage)
+            found = {_squash(m.group(0)) for m in pattern.finditer(held)} if pattern else set()
+            coverage[pid] = sum(weight_of_found.get(stem, 0.0) for stem in found) / total
+        return Ranked(tuple(ids), tuple(-m.bm25 for m in matches), coverage, more)
 
     def _named(self, store: Store, parsed: ParsedQuery, filters: SearchFilters | None) -> list[int]:
         """Documents whose file name holds every word of the query (and its phrases)."""
@@ -299,7 +379,8 @@ class Searcher:
         t = time.perf_counter()
         fetch = limit * 10 if filters else limit
         keys, sims = self._vectors.search(query_vector, fetch)
-        timings["ann"] = (time.perf_counter() - t) * 1000
+        timings["ann"] = timings.get("ann", 0.0) + (time.perf_counter() - t) * 1000
+        more = len(keys) >= fetch
         ids = tuple(int(x) for x in keys)
         scores = tuple(float(x) for x in sims)
         if filters:
@@ -307,27 +388,14 @@ class Searcher:
             kept = [(i, s) for i, s in zip(ids, scores, strict=True) if i in allowed][:limit]
             ids = tuple(i for i, _ in kept)
             scores = tuple(s for _, s in kept)
-        return Ranked(ids, scores)
+        return Ranked(ids, scores, more=more)
 
     # -- assembling hits ------------------------------------------------------------------------
     @staticmethod
     def _hits(store: Store, groups: list[_DocGroup], info: dict[int, Candidate],
               parsed: ParsedQuery, k: int, mode: Mode) -> list[Hit]:
-        shown: list[_DocGroup] = []
-        by_hash: dict[str, int] = {}
-        duplicate_docs: dict[int, list[int]] = {}
-        for group in groups:
-            digest = info[group.best_pid].content_hash
-            if digest and digest in by_hash:
-                duplicate_docs[by_hash[digest]].append(group.best_pid)
-                continue
-            if len(shown) >= k:
-                continue  # keep scanning only to collect duplicates of what is shown
-            if digest:
-                by_hash[digest] = len(shown)
-            duplicate_docs[len(shown)] = []
-            shown.append(group)
-        details = store.shown_passages([g.best_pid for g in shown] + [p for ps in duplicate_docs.values() for p in ps])
+        shown, duplicate_docs = fold_copies(store, groups, info, k)
+        details = store.shown_passages([g.best_pid for g in shown] + [p for ps in duplicate_docs for p in ps])
         terms = parsed.highlight_terms()
         hits: list[Hit] = []
         for index, group in enumerate(shown):
@@ -350,8 +418,22 @@ class Searcher:
 
 def _stem(term: str) -> str:
     """The part of a word its inflections share: a crude stand-in for the porter stemmer FTS5 uses.
-    CJK bigrams are not inflected."""
-    return term if len(term) <= 4 or is_cjk(term) else term[: max(4, len(term) - 2)]
+    CJK bigrams are not inflected, nor an identifier's phrase ("prompt command", see `query.identifier_terms`)."""
+    return term if len(term) <= 4 or is_cjk(term) or " " in term else term[: max(4, len(term) - 2)]
+
+
+def _squash(text: str) -> str:
+    """``text`` without separators: an identifier's phrase and each way of writing it in a passage
+    (prompt_command, prompt command, promptcommand) come out the same."""
+    return _SEPARATORS.sub("", text)
+
+
+_SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _word_piece(term: str) -> str:
+    """The regex for ``term``: an identifier's phrase matches its parts joined by any separator."""
+    return r"[\W_]*".join(re.escape(part) for part in term.split(" "))
 
 
 def _alternatives(words: Sequence[str], cjk: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
@@ -366,13 +448,13 @@ def _alternatives(words: Sequence[str], cjk: Sequence[str], flags: int = 0) -> r
 def _stems_pattern(stems: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pass over a passage finds every stem it holds (longest first, at word starts)."""
     ordered = sorted(stems, key=len, reverse=True)
-    return _alternatives([re.escape(s) for s in ordered if not is_cjk(s)], [re.escape(s) for s in ordered if is_cjk(s)])
+    return _alternatives([_word_piece(s) for s in ordered if not is_cjk(s)], [re.escape(s) for s in ordered if is_cjk(s)])
 
 
 @functools.lru_cache(maxsize=256)
 def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     """Words that start like a query term (for highlighting); CJK terms as they are."""
-    return _alternatives([re.escape(_stem(t)) + r"\w*" for t in terms if not is_cjk(t)],
+    return _alternatives([_word_piece(_stem(t)) + r"\w*" for t in terms if not is_cjk(t)],
                          [re.escape(t) for t in terms if is_cjk(t)], re.IGNORECASE)
 
 

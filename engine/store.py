@@ -306,6 +306,14 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentShape:
+    """How big a document is: near-duplicates are of about the same size (see engine/similar.py)."""
+
+    size: int  # bytes of the file
+    passage_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class ShownPassage:
     """A passage shown as a result, with what is shown of its document."""
 
@@ -805,6 +813,31 @@ class Store:
                     "SELECT p.id, p.document_id, p.ordinal, p.body, p.locator, d.path, d.title, d.kind, d.mtime_ns "
                     f"FROM passages p JOIN documents d ON d.id = p.document_id WHERE p.id IN ({marks})", chunk):
                 out[int(r[0])] = ShownPassage(int(r[1]), int(r[2]), r[3], json.loads(r[4]), r[5], r[6], r[7], int(r[8]))
+        return out
+
+
+    def document_shapes(self, document_ids: Sequence[int]) -> dict[int, DocumentShape]:
+        """document id -> its `DocumentShape`, for those of ``document_ids`` still indexed."""
+        out: dict[int, DocumentShape] = {}
+        for marks, chunk in _in_lists(document_ids):
+            for r in self.conn.execute(f"SELECT id, size, passage_count FROM documents WHERE id IN ({marks})", chunk):
+                out[int(r[0])] = DocumentShape(int(r[1] or 0), int(r[2] or 0))
+        return out
+
+    def document_openings(self, document_ids: Sequence[int], *, max_chars: int) -> dict[int, str]:
+        """document id -> its passages' text in reading order, about the first ``max_chars`` characters
+        (whole passages): what near-duplicate detection compares, bounded whatever the document's size."""
+        out: dict[int, str] = {}
+        for doc in document_ids:
+            parts: list[str] = []
+            held = 0
+            for (body,) in self.conn.execute(
+                    "SELECT body FROM passages WHERE document_id = ? ORDER BY ordinal", (int(doc),)):
+                parts.append(body)
+                held += len(body)
+                if held >= max_chars:
+                    break
+            out[int(doc)] = "\n".join(parts)[:max_chars]
         return out
 
 

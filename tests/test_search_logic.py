@@ -35,7 +35,8 @@ def test_query_parsing_drops_stop_words_and_keeps_phrases():
 
 def test_query_tokens_suit_code_and_versions():
     q = parse("parse_config v1.7 MyWidget")
-    assert q.terms == ("parse", "config", "v1", "7", "mywidget")
+    # issue 15 item 4: an identifier is a phrase of its parts (and CamelCase its whole token too)
+    assert q.terms == ("parse config", "v1", "7", "mywidget", "my widget")
     assert parse('"; DROP TABLE x; --').fts() == '"drop" OR "table" OR "x"'
 
 

@@ -1,0 +1,87 @@
+"""Near-duplicate documents: two versions of one README, a copy with a few lines changed.
+
+Exact copies share a content hash and collapse into one result (engine/search.py). Copies that
+differ by a few lines do not, yet show the same text twice in a short result list. They are found
+as web search engines find them (Broder's resemblance): the Jaccard similarity of the sets of
+word shingles (runs of `SHINGLE_WORDS` words) of the two texts. A few changed lines touch only the
+shingles around them; two different documents on one topic share almost none.
+
+Done at query time, among the documents about to be shown, rather than with a signature stored at
+index time: a search shows ~10 documents, so comparing them costs a few milliseconds, needs no
+schema change and no re-indexing of existing libraries, and sees exactly the text that is indexed.
+Cost stays bounded: only the first `OPENING_CHARS` characters of a document are read, and a pair is
+compared in full only when the two are of about the same size (`could_be_near`) and share one of
+their `MIN_HASHES` min-hashes (Broder's sketch: two sets share a given min-hash with probability
+equal to their Jaccard similarity, so a near pair (≥ 0.7) shares one of four with probability ≥ 0.99,
+while unrelated documents almost never do).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .store import DocumentShape
+
+SHINGLE_WORDS = 3
+NEAR_DUPLICATE = 0.7  # Jaccard of the shingle sets at or above which two documents fold
+SIZE_RATIO = 0.7  # the smaller document is at least this share of the larger (bytes and passages)
+OPENING_CHARS = 8_000
+MIN_HASHES = 4
+# Multipliers (odd) and offsets of the hash functions whose minimum over a shingle set is its sketch.
+_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0xD6E8FEB86659FD93, 0xC2B2AE3D27D4EB4F],
+                        dtype=np.uint64)[:MIN_HASHES, None]
+_OFFSETS = np.array([0x632BE59BD9B4E019, 0x94D049BB133111EB, 0x2545F4914F6CDD1D, 0x165667B19E3779F9],
+                    dtype=np.uint64)[:MIN_HASHES, None]
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def could_be_near(a: DocumentShape, b: DocumentShape) -> bool:
+    """Whether two documents are close enough in size to be near-duplicates at all: a cheap gate
+    in front of the shingle comparison (Jaccard ≥ t implies the sizes are within a factor t)."""
+    return _close(a.size, b.size) and _close(a.passage_count, b.passage_count)
+
+
+def _close(x: int, y: int) -> bool:
+    return min(x, y) >= SIZE_RATIO * max(x, y)
+
+
+def shingles(text: str) -> frozenset[int]:
+    """Hashes of the text's runs of `SHINGLE_WORDS` lower-cased words (its words, when shorter).
+    CRC-32, not Python's `hash`: the same in every process, so which pairs are compared never
+    depends on the interpreter's hash seed."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    runs = [words] if len(words) < SHINGLE_WORDS else [words[i:i + SHINGLE_WORDS] for i in range(len(words) - SHINGLE_WORDS + 1)]
+    return frozenset(zlib.crc32(" ".join(run).encode("utf-8", "surrogatepass")) for run in runs if run)
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """A document's shingles and their `MIN_HASHES` min-hashes (empty for a text without words)."""
+
+    shingles: frozenset[int]
+    min_hashes: tuple[int, ...]
+
+
+def sketch(text: str) -> Sketch:
+    found = shingles(text)
+    if not found:
+        return Sketch(found, ())
+    values = np.fromiter(found, dtype=np.uint64, count=len(found))
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        hashed = values[None, :] * _MULTIPLIERS + _OFFSETS
+    return Sketch(found, tuple(int(v) for v in hashed.min(axis=1)))
+
+
+def resemblance(a: frozenset[int], b: frozenset[int]) -> float:
+    """Jaccard similarity of two shingle sets (0 for two empty texts: nothing says they are alike)."""
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+def near_duplicates(a: frozenset[int], b: frozenset[int]) -> bool:
+    return resemblance(a, b) >= NEAR_DUPLICATE
