@@ -3,7 +3,9 @@ with a live preview of what would be indexed: how many files, how big, a sample 
 
 The preview (`Library.preview_exclusions`) walks the folder as indexing would, on the thread pool,
 and applies the edited patterns on top. The walk already applies the *saved* file, so a pattern
-deleted in the editor shows its effect once saved (the preview says so).
+deleted in the editor shows its effect once saved (the preview says so). Files the default
+exclusions leave out (`engine.exclusions`) are listed apart, each with its class, and the preview
+says how to bring one back: a ``!pattern`` line.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class PreviewResult:
     sample: tuple[str, ...]
     truncated: bool = False
     error: str = ""
+    by_default: int = 0  # left out by the default exclusions
+    default_sample: tuple[tuple[str, str], ...] = ()  # (path, class name)
 
 
 def read_patterns(root: str) -> str:
@@ -105,7 +109,8 @@ def preview(root: str, patterns: str, *, limit: int = PREVIEW_LIMIT) -> PreviewR
         found = Library.preview_exclusions(root, patterns, limit=limit, sample=SAMPLE)
     except LibrarianError as exc:  # a pattern that does not compile: said in the preview, not raised
         return PreviewResult(0, 0, 0, (), error=str(exc))
-    return PreviewResult(found.files, found.bytes, found.excluded, found.sample, found.truncated)
+    return PreviewResult(found.files, found.bytes, found.excluded, found.sample, found.truncated,
+                         by_default=found.by_default, default_sample=found.default_sample)
 
 
 def preview_text(result: PreviewResult) -> str:
@@ -117,6 +122,12 @@ def preview_text(result: PreviewResult) -> str:
     lines += [f"  {path}" for path in result.sample]
     if result.files > len(result.sample):
         lines.append(f"  … and {result.files - len(result.sample):,} more")
+    if result.by_default:
+        lines.append(f"Left out by default (generated or vendored): {count_text(result.by_default, 'file')}. "
+                     "To bring one back, add a line with ! before its pattern, e.g. !_static/")
+        lines += [f"  {path}  ({name})" for path, name in result.default_sample]
+        if result.by_default > len(result.default_sample):
+            lines.append(f"  … and {result.by_default - len(result.default_sample):,} more")
     return "\n".join(lines)
 
 

@@ -16,7 +16,11 @@ Rules, shared by `crawl` (a full walk) and `is_excluded` (one path, for the file
 - folders that cannot be listed (permission denied, an I/O error, a path over PATH_MAX) and entries
   that cannot be stat'ed are reported and the walk goes on: the indexer keeps what it had indexed
   under them. A file or folder that vanishes mid-walk is skipped: vanished is gone;
-- ``skip_dirs`` (the data dir, when it lies inside a root) are never entered.
+- ``skip_dirs`` (the data dir, when it lies inside a root) are never entered;
+- the default exclusions (`exclusions.DEFAULT_EXCLUSIONS`: search indexes, minified code,
+  ``_static/``, ``node_modules/``, lock files ...) apply as an ignore file at the root, below every
+  ignore file of the user's, so ``!_static/`` in the root's ``.librarianignore`` brings a class
+  back, as a later ignore file overrides an earlier one in git.
 
 Entries are visited in sorted name order so two walks of an unchanged tree agree.
 
@@ -39,6 +43,7 @@ from typing import Literal
 import pathspec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
+from .exclusions import default_lines
 from .extract import kind_for
 from .paths import display_path, key_path, path_key  # noqa: F401  (re-exported: callers know them from here)
 
@@ -232,6 +237,16 @@ class _Rules:
         return bool(verdict)
 
 
+@lru_cache(maxsize=1)
+def _default_spec() -> pathspec.PathSpec:
+    return ignore_spec(default_lines())
+
+
+def _root_rules(root: str, default_exclusions: bool) -> _Rules:
+    """The rules at a library root before its own ignore files: the defaults, when they apply."""
+    return _Rules(((root, _default_spec()),)) if default_exclusions else _Rules()
+
+
 def _hidden(name: str, st: os.stat_result | None = None) -> bool:
     if name.startswith("."):
         return True
@@ -281,6 +296,7 @@ def crawl(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     on_problem: ProblemCallback | None = None,
     skip_dirs: Iterable[Path | str] = (),
+    default_exclusions: bool = True,
 ) -> Iterator[FoundFile]:
     """Yield every file under ``root`` that should be indexed. ``root`` may be a single file.
 
@@ -289,6 +305,8 @@ def crawl(
     silently. A folder reported there could not be listed: what it held is unknown, not gone, so
     callers must keep what they had indexed under it (see `Indexer`). ``skip_dirs`` are folders
     never entered, wherever they appear (Librarian's own data dir inside a root).
+    ``default_exclusions=False`` walks as if `exclusions.DEFAULT_EXCLUSIONS` were empty (the
+    preview uses it to show what the defaults leave out).
     """
     report: ProblemCallback = on_problem or (lambda _path, _reason: None)
     root = Path(os.path.abspath(root))
@@ -326,7 +344,7 @@ def crawl(
             return
         stack.append((rules.enter(folder, {e.name for e in entries}), iter(entries)))
 
-    open_dir(str(root), _Rules())
+    open_dir(str(root), _root_rules(str(root), default_exclusions))
     while stack:
         rules, entries = stack[-1]
         entry = next(entries, None)
@@ -371,7 +389,8 @@ def crawl(
                 yield FoundFile(Path(entry.path), st.st_size, st.st_mtime_ns, kind)
 
 
-def is_excluded(path: Path | str, root: Path | str, *, is_dir: bool | None = None) -> bool:
+def is_excluded(path: Path | str, root: Path | str, *, is_dir: bool | None = None,
+                default_exclusions: bool = True) -> bool:
     """Whether `crawl(root)` would skip ``path``, without walking (the watcher calls this per event).
 
     Applies the hidden, ignore-file, kind and symlink rules. Not the size limit: that needs the
@@ -393,7 +412,7 @@ def is_excluded(path: Path | str, root: Path | str, *, is_dir: bool | None = Non
         is_dir = os.path.isdir(path)
     if not is_dir and kind_for(parts[-1]) is None:
         return True
-    rules = _Rules().enter(root)
+    rules = _root_rules(root, default_exclusions).enter(root)
     current = root
     for i, part in enumerate(parts):
         current = os.path.join(current, part)

@@ -35,6 +35,7 @@ from .datadir import (
 )
 from .encoders import Model, load_model
 from .errors import IndexDamagedError, IndexLockedError, LibrarianError, ModelError
+from .exclusions import is_left_out
 from .extract import kind_for
 from .extract.base import Locator
 from .extract.isolate import ExtractionWorkers
@@ -60,6 +61,8 @@ from .vector_sync import VectorSync
 from .vectors import VectorCache
 
 if TYPE_CHECKING:
+    import pathspec
+
     from .watch import Watcher
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,20 @@ def demo_library_path() -> Path:
 
     return Path(str(resources.files("librarian.engine") / "demo"))
 
+
+
+def _layered_verdict(rel: str, patterns: pathspec.PathSpec, defaults: pathspec.PathSpec) -> str | None:
+    """Who leaves ``rel`` out: "patterns" (the user's), "defaults", or None (kept). Judged as the
+    crawl judges (`crawl._Rules`): folder by folder from the root, then the file, the user's lines
+    deciding where they say anything and the defaults where they are silent."""
+    parts = rel.split("/")
+    for candidate in [*("/".join(parts[:depth]) + "/" for depth in range(1, len(parts))), rel]:
+        own = patterns.check_file(candidate).include
+        if own:
+            return "patterns"
+        if own is None and defaults.match_file(candidate):
+            return "defaults"
+    return None
 
 class Library:
     def __init__(self, data_dir: Path, model: Model | None, *, extract: Callable | None = None,
@@ -150,34 +167,54 @@ class Library:
                            sample: int = 12) -> ExclusionPreview:
         """What indexing ``root`` would read once ``patterns`` (gitignore lines: an edited, unsaved
         ``.librarianignore``) apply on top of the rules the crawl follows already (hidden files, the
-        ignore files as saved). The walk stops after ``limit`` files (the preview is then
-        ``truncated``). Raises `LibrarianError` for patterns that cannot be compiled."""
+        ignore files as saved). The default exclusions are counted apart (``by_default``, with a
+        sample naming each file's class), and a ``!pattern`` in ``patterns`` brings them back, as
+        in the crawl: the defaults are an outer ignore file, the user's lines override them
+        (`_layered_verdict`). The walk stops after
+        ``limit`` files (the preview is then ``truncated``). Raises `LibrarianError` for patterns
+        that cannot be compiled."""
         import re
 
         from .crawl import crawl, ignore_spec
+        from .exclusions import default_class_of, default_lines
+
+        defaults_spec = ignore_spec(default_lines())
 
         try:
             spec = ignore_spec(patterns.splitlines())  # bounded-time matching, as the crawl uses
         except (ValueError, re.error) as exc:  # pathspec's: "!" alone, a range "[z-a]"
             raise LibrarianError(f"pattern error: {exc}") from exc
         base = Path(root)
-        files = size = excluded = 0
+        files = size = excluded = by_default = 0
         kept: list[str] = []
-        for item in crawl(base):
-            if files + excluded >= limit:
-                return ExclusionPreview(files, size, excluded, tuple(kept), truncated=True)
+        defaults: list[tuple[str, str]] = []
+
+        def preview(truncated: bool = False) -> ExclusionPreview:
+            return ExclusionPreview(files, size, excluded, tuple(kept), truncated=truncated,
+                                    by_default=by_default, default_sample=tuple(defaults))
+
+        for item in crawl(base, default_exclusions=False):
+            if files + excluded + by_default >= limit:
+                return preview(truncated=True)
             try:
                 rel = item.path.relative_to(base).as_posix()
             except ValueError:  # the root is a single file
                 rel = item.path.name
-            if spec.match_file(rel):
+            verdict = _layered_verdict(rel, spec, defaults_spec)
+            if verdict == "patterns":
                 excluded += 1
+                continue
+            if verdict == "defaults":
+                by_default += 1
+                found = default_class_of(rel) if len(defaults) < sample else None
+                if found is not None:
+                    defaults.append((rel, found.name))
                 continue
             files += 1
             size += item.size
             if len(kept) < sample:
                 kept.append(rel)
-        return ExclusionPreview(files, size, excluded, tuple(kept))
+        return preview()
 
     # -- connections ----------------------------------------------------------------------------
     def _reader(self) -> Store:
@@ -387,7 +424,8 @@ class Library:
         return Status(roots=tuple(roots), documents=counts["documents"], passages=counts["passages"],
                       embedded=counts["embedded"],
                       failed=tuple(Failure(key_path(key), r) for key, r in failures),
-                      warnings=tuple(Failure(key_path(key), r) for key, r in warnings),
+                      warnings=tuple(Failure(key_path(key), r) for key, r in warnings if not is_left_out(r)),
+                      left_out=tuple(Failure(key_path(key), r) for key, r in warnings if is_left_out(r)),
                       model=self.model.name if self.model else "", data_dir=str(self.data_dir))
 
     def check(self, *, repair: bool = False) -> CheckReport:

@@ -148,6 +148,7 @@ class Status:
     model: str
     data_dir: str
     warnings: tuple[Failure, ...] = ()  # indexed only in part (text truncated, passages capped)
+    left_out: tuple[Failure, ...] = ()  # read, kept without passages: generated (`exclusions`)
 
     def to_json(self) -> dict:
         return {
@@ -158,6 +159,7 @@ class Status:
             "embedded": self.embedded,
             "failed": [{**path_json(f.path), "reason": f.reason} for f in self.failed],
             "warnings": [{**path_json(f.path), "reason": f.reason} for f in self.warnings],
+            "left_out": [{**path_json(f.path), "reason": f.reason} for f in self.left_out],
             "model": self.model,
             "data_dir": self.data_dir,
         }
@@ -237,3 +239,5 @@ class ExclusionPreview:
     excluded: int  # by the extra patterns, on top of what the crawl already skips
     sample: tuple[str, ...]  # the first few paths kept, relative to the root, "/"-separated
     truncated: bool = False  # the walk stopped at its limit: the counts are lower bounds
+    by_default: int = 0  # left out by the default exclusions (`exclusions.DEFAULT_EXCLUSIONS`)
+    default_sample: tuple[tuple[str, str], ...] = ()  # the first few of those: (path, class name)

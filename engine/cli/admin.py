@@ -37,6 +37,10 @@ def _status(args: argparse.Namespace) -> int:
         print(f"indexed in part: {len(status.warnings)}")
         for warning in status.warnings:
             print(f"  {warning.display_path}: {warning.reason}")
+    if status.left_out:
+        print(f"left out as generated: {len(status.left_out)}")
+        for item in status.left_out:
+            print(f"  {item.display_path}: {item.reason}")
     return 0
 
 

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..exclusions import generated_search_page
 from ._common import HEADING_SEPARATOR, MAX_TEXT_BYTES, Collector, decode_text, read_prefix
 from .base import Extracted, Locator
 from .boilerplate import children, redirect_target, strip_navigation
@@ -173,6 +174,9 @@ def _node_text(node: Any) -> str:
 
 def extract_html(path: Path) -> Extracted:
     data, truncated = read_prefix(path, MAX_TEXT_BYTES)
+    search_page = generated_search_page(data, path)
+    if search_page is not None:  # Sphinx's search form: recorded with the reason, no passages
+        return Collector().result(None, "html", path, notes=(search_page,))
     tree = parse(decode_html(data, truncated=truncated))
     del data  # the parsed tree holds the text; the raw bytes would only double the peak
     title = page_title(tree)  # before the chrome goes: a banner <header> may hold the <h1>

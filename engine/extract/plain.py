@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..exclusions import generated_reason
 from ._common import Collector, clean, line_blocks, read_text_file
 from .base import Extracted, Locator
 
@@ -42,6 +43,9 @@ def title_line(text: str) -> str | None:
 def extract_text(path: Path) -> Extracted:
     text, truncated = read_text_file(path)
     collector = Collector(keep_lines=True)
+    reason = generated_reason(text, path, kind="text")
+    if reason is not None:  # machine output: recorded with the reason, no passages
+        return collector.result(None, "text", path, notes=(reason,))
     text_segments(text, collector)
     if truncated:
         collector.full = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..exclusions import generated_reason
 from ._common import Collector, clean, line_blocks, read_text_file
 from .base import Extracted, Locator
 
@@ -18,6 +19,9 @@ BLOCK_LINES = 60
 
 def extract_code(path: Path) -> Extracted:
     text, truncated = read_text_file(path)
+    reason = generated_reason(text, path, kind="code")
+    if reason is not None:  # minified or encoded: recorded with the reason, no passages
+        return Collector().result(None, "code", path, notes=(reason,))
     lines = clean(text, keep_lines=True).split("\n")
     collector = Collector(keep_lines=True)
     for line, block in line_blocks(lines, max_chars=BLOCK_CHARS, max_lines=BLOCK_LINES):
