@@ -75,8 +75,9 @@ class Write:
     title: str
     text: str
     passages: tuple[NewPassage, ...]
-    warning: str | None  # indexed, but not whole (text truncated, passages merged or capped)
+    warning: str | None  # indexed, but not whole (text truncated, passages merged or capped), or why left out
     replaces: int | None
+    status: str = "ok"  # "left_out": read, and kept out of the index on purpose (generated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,7 @@ def decide_by_hash(file: FileAt, existing: DocumentRow | None, digest: str, *, g
     """What the content hash alone settles; None when the file's text must be extracted.
     ``find_twin(digest, exclude_id)`` finds another indexed document with this content (asked last:
     it is a query)."""
-    if existing is not None and existing.content_hash == digest and existing.status == "ok":
+    if existing is not None and existing.content_hash == digest and existing.status != "failed":
         return Touch(existing.id, size=file.size, mtime_ns=file.mtime_ns)
     if existing is None:
         moved = gone.claim(digest)
@@ -203,7 +204,7 @@ def apply_decision(decision: Decision | WriteRecord, store: Store, change: Vecto
     elif isinstance(decision, Write):
         _drop_passages(decision.replaces, store, change)
         document_id = _upsert(store, decision.file, digest=decision.digest, kind=decision.kind,
-                              title=decision.title, error=decision.warning)
+                              title=decision.title, status=decision.status, error=decision.warning)
         store.insert_passages(document_id, decision.passages)
         store.set_content(document_id, decision.text)
     elif isinstance(decision, Fail):

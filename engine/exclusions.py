@@ -9,8 +9,8 @@ Two kinds of rule:
   gitignore syntax our users already write.
 - **By content** (`generated_reason`): a file whose name looks ordinary but whose text is machine
   output (minified code, a search index, a blob of encoded data). The extractor reads it, keeps no
-  passages, and records the reason as a warning shown beside the failures ("left out: generated
-  (minified JavaScript)"): the file is known and is not read again while unchanged, it is no
+  passages, and gives the reason in `Extracted.left_out` ("left out: generated (minified
+  JavaScript)"); the document is stored with the status "left_out" and listed apart: the file is known and is not read again while unchanged, it is no
   failure, and with no passages it never shows in results (as redirect stubs, see
   `extract.htmlpage`).
 
@@ -94,17 +94,10 @@ _TABLES = {".csv", ".tsv"}  # a person's data: numbers, not words, and still the
 _LANGUAGE = {".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript", ".css": "CSS", ".json": "JSON"}
 
 
-LEFT_OUT = "left out: "  # how the reason of a file left out by content begins
-
-
 def left_out(what: str) -> str:
-    return f"{LEFT_OUT}generated ({what})"
-
-
-def is_left_out(reason: str) -> bool:
-    """Whether a stored warning says the file was left out by content (not indexed in part):
-    `Library.status` lists those apart, neither as failures nor as problems."""
-    return reason.startswith(LEFT_OUT)
+    """The reason an extractor gives in `Extracted.left_out`; the document is stored with the status
+    "left_out", which `Library.status` lists apart, neither as a failure nor as a problem."""
+    return f"left out: generated ({what})"
 
 
 def generated_reason(text: str, path: Path, *, kind: str) -> str | None:

@@ -491,9 +491,10 @@ class FileDecider:
         passages = passage_records(extracted, chunked.text, chunked.chunks)
         # Indexed, but not whole (text truncated, passages merged or capped): kept with the document
         # as a warning the user sees beside the failures, never silently.
-        warning = "; ".join(chunked.notes) or None
+        warning = extracted.left_out or "; ".join(chunked.notes) or None
         return Write(file, digest, kind=extracted.kind, title=extracted.title, text=chunked.text,
-                     passages=tuple(passages), warning=warning, replaces=existing.id if existing else None)
+                     passages=tuple(passages), warning=warning, replaces=existing.id if existing else None,
+                     status="left_out" if extracted.left_out else "ok")
 
 
 class _Batch:

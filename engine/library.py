@@ -35,7 +35,6 @@ from .datadir import (
 )
 from .encoders import Model, load_model
 from .errors import IndexDamagedError, IndexLockedError, LibrarianError, ModelError
-from .exclusions import is_left_out
 from .extract import kind_for
 from .extract.base import Locator
 from .extract.isolate import ExtractionWorkers
@@ -420,12 +419,12 @@ class Library:
         store = self._reader()
         with store.snapshot():  # counts, roots and problems that add up, while an index run commits
             counts = store.counts()
-            roots, failures, warnings = self.roots(), store.failures(), store.warnings()
+            roots, failures, warnings, left_out = self.roots(), store.failures(), store.warnings(), store.left_out()
         return Status(roots=tuple(roots), documents=counts["documents"], passages=counts["passages"],
                       embedded=counts["embedded"],
                       failed=tuple(Failure(key_path(key), r) for key, r in failures),
-                      warnings=tuple(Failure(key_path(key), r) for key, r in warnings if not is_left_out(r)),
-                      left_out=tuple(Failure(key_path(key), r) for key, r in warnings if is_left_out(r)),
+                      warnings=tuple(Failure(key_path(key), r) for key, r in warnings),
+                      left_out=tuple(Failure(key_path(key), r) for key, r in left_out),
                       model=self.model.name if self.model else "", data_dir=str(self.data_dir))
 
     def check(self, *, repair: bool = False) -> CheckReport:

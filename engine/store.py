@@ -254,8 +254,8 @@ class DocumentRow:
     content_hash: str | None
     kind: str | None
     title: str | None
-    status: str
-    error: str | None
+    status: str  # "ok" | "failed" | "left_out" (read, kept out on purpose: generated)
+    error: str | None  # why it failed, why it is indexed only in part, or why it is left out
     passage_count: int
 
 
@@ -705,7 +705,7 @@ class Store:
     def counts(self) -> dict[str, int]:
         c = self.conn
         return {
-            "documents": c.execute("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0],
+            "documents": c.execute("SELECT count(*) FROM documents WHERE status != 'failed'").fetchone()[0],
             "passages": c.execute("SELECT count(*) FROM passages").fetchone()[0],
             "embedded": c.execute("SELECT count(*) FROM passages WHERE vector IS NOT NULL").fetchone()[0],
         }
@@ -718,6 +718,11 @@ class Store:
         """Documents indexed only in part (text truncated, passages capped): path key and why."""
         return [(r[0], r[1]) for r in self.conn.execute(
             "SELECT path, error FROM documents WHERE status = 'ok' AND error IS NOT NULL ORDER BY path")]
+
+    def left_out(self) -> list[tuple[str, str]]:
+        """Documents read and kept out of the index on purpose (generated files): path key and why."""
+        return [(r[0], r[1] or "") for r in self.conn.execute(
+            "SELECT path, error FROM documents WHERE status = 'left_out' ORDER BY path")]
 
     # -- reads for search -----------------------------------------------------------------------
     @contextlib.contextmanager

@@ -1,11 +1,12 @@
 """Files no person searches for are left out by default, visibly: by name (gitignore patterns applied
 as a root ignore file, `engine.exclusions.DEFAULT_EXCLUSIONS`) and by content (minified code, search
-indexes, encoded blobs: read, kept with a "left out: generated (...)" warning and no passages). A
+indexes, encoded blobs: read, kept with the status "left_out", a "left out: generated (...)" reason and no
+passages). A
 user brings a class back with ``!pattern`` in the root's ``.librarianignore``; the preview lists
 what the defaults leave out.
 
 To add a probe: write the file with `write`, then assert on `crawled(root)` (by name) or on
-`extract(path).notes` (by content).
+`extract(path).left_out` (by content).
 """
 
 from __future__ import annotations
@@ -109,16 +110,16 @@ def test_every_default_class_has_patterns_and_a_reason():
 ])
 def test_generated_content_is_read_but_kept_without_passages(tmp_path, rel, text, reason):
     extracted = extract(write(tmp_path, rel, text))
-    assert extracted.segments == [] and extracted.notes == (reason,)
+    assert extracted.segments == [] and extracted.left_out == reason
 
 
 def test_a_big_json_blob_is_left_out(tmp_path):
     data = "[\n" + ",\n".join(f'  {{"id": {i}, "name": "item number {i}"}}' for i in range(40_000)) + "\n]\n"
-    assert extract(write(tmp_path, "export/data.json", data)).notes == ("left out: generated (JSON data over 1 MB)",)
+    assert extract(write(tmp_path, "export/data.json", data)).left_out == "left out: generated (JSON data over 1 MB)"
 
 
 def test_sphinx_search_page_is_left_out_but_a_page_called_search_stays(sphinx, tmp_path):
-    assert extract(sphinx / "search.html").notes == ("left out: generated (search page)",)
+    assert extract(sphinx / "search.html").left_out == "left out: generated (search page)"
     own = write(tmp_path, "search.html", f"<html><body><h1>Search</h1><p>{PROSE}</p></body></html>")
     assert extract(own).segments
 

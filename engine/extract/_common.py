@@ -140,7 +140,8 @@ class Collector:
         self.total += len(text)
         self.segments.append(Segment(text=text, locator=_bounded(locator or Locator())))
 
-    def result(self, title: str | None, kind: str, path: Path, *, notes: tuple[str, ...] = ()) -> Extracted:
+    def result(self, title: str | None, kind: str, path: Path, *, notes: tuple[str, ...] = (),
+               left_out: str | None = None) -> Extracted:
         title = clean((title or "")[:MAX_LABEL_CHARS]).strip().replace("\n", " ")
         if self.segments_capped:
             notes = (f"text truncated: only the first {self.max_segments:,} pages or sections are indexed", *notes)
@@ -148,7 +149,7 @@ class Collector:
             notes = (truncation_note(self.max_chars), *notes)
         return Extracted(
             title=title or fallback_title(path), segments=self.segments, kind=kind, truncated=self.full,
-            notes=notes,
+            notes=notes, left_out=left_out,
         )
 
 

@@ -62,6 +62,9 @@ class Extracted:
     # into the index ("text truncated: only the first 5,000,000 characters are indexed"). Empty for
     # most files; the chunker adds its own (`chunk.Chunked.notes`).
     notes: tuple[str, ...] = ()
+    # Read, and kept out of the index on purpose (machine output: `exclusions.generated_reason`):
+    # why. Such a file has no segments and is recorded with the status "left_out".
+    left_out: str | None = None
 
 
 ExtractFn = Callable[[Path], Extracted]

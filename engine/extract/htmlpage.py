@@ -176,7 +176,7 @@ def extract_html(path: Path) -> Extracted:
     data, truncated = read_prefix(path, MAX_TEXT_BYTES)
     search_page = generated_search_page(data, path)
     if search_page is not None:  # Sphinx's search form: recorded with the reason, no passages
-        return Collector().result(None, "html", path, notes=(search_page,))
+        return Collector().result(None, "html", path, left_out=search_page)
     tree = parse(decode_html(data, truncated=truncated))
     del data  # the parsed tree holds the text; the raw bytes would only double the peak
     title = page_title(tree)  # before the chrome goes: a banner <header> may hold the <h1>

@@ -45,7 +45,7 @@ def extract_text(path: Path) -> Extracted:
     collector = Collector(keep_lines=True)
     reason = generated_reason(text, path, kind="text")
     if reason is not None:  # machine output: recorded with the reason, no passages
-        return collector.result(None, "text", path, notes=(reason,))
+        return collector.result(None, "text", path, left_out=reason)
     text_segments(text, collector)
     if truncated:
         collector.full = True

@@ -21,7 +21,7 @@ def extract_code(path: Path) -> Extracted:
     text, truncated = read_text_file(path)
     reason = generated_reason(text, path, kind="code")
     if reason is not None:  # minified or encoded: recorded with the reason, no passages
-        return Collector().result(None, "code", path, notes=(reason,))
+        return Collector().result(None, "code", path, left_out=reason)
     lines = clean(text, keep_lines=True).split("\n")
     collector = Collector(keep_lines=True)
     for line, block in line_blocks(lines, max_chars=BLOCK_CHARS, max_lines=BLOCK_LINES):
