@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from librarian.engine.encoders import load_model
 
-        model = load_model(passage_threads=1)  # as desktop/opener.py loads it
+        model = load_model()  # as desktop/opener.py loads it: every core, one while someone types
     sys.setswitchinterval(0.001)  # as desktop/app.py sets it
 
     work = Path(tempfile.mkdtemp(prefix="librarian-bench-gui-"))

@@ -1,5 +1,8 @@
-"""Paints one result row: kind icon, title and date, file name and folder, the snippet with the matched
-words in bold (two lines at most), then where in the file and why it matched. Colours come from the
+"""Paints one result row: kind icon, title and date, file name and its folder (named from its library
+folder), the snippet with the matched words in bold (two lines at most), then why it matched ("meaning
+0.71 · words: sourdough") and where in the file. What says why is never cut: the heading path gives
+way first. Hits below the relevance floor are drawn fainter; the "Show N weaker matches" row is a
+single line drawn like a link. Colours come from the
 palette, so light and dark themes both work; sizes come from the font, so high-DPI works.
 
 Everything a row shows comes from the user's files and is shown as plain text: titles, names and the
@@ -75,6 +78,8 @@ class HitDelegate(PlainToolTipDelegate):
         return title, small
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        if index.data(Role.TOGGLE):
+            return QSize(200, PAD * 3 + QFontMetrics(option.font).height())
         title, small = self._fonts(option.font)
         height = (PAD * 2 + QFontMetrics(title).height() + QFontMetrics(small).height() * 2
                   + QFontMetrics(option.font).lineSpacing() * SNIPPET_LINES + 6)
@@ -96,8 +101,16 @@ class HitDelegate(PlainToolTipDelegate):
                  else QPalette.ColorGroup.Inactive)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         text = opt.palette.color(group, text_role)
+        link = index.data(Role.TOGGLE)
+        if link:
+            link_colour = text if selected else opt.palette.color(group, QPalette.ColorRole.Link)
+            self._paint_toggle(painter, opt, index.data() or link, link, text, link_colour)
+            painter.restore()
+            return
+        if index.data(Role.WEAK) and not selected:
+            text.setAlphaF(0.78)  # below the relevance floor: present, and quieter
         muted = QColor(text)
-        muted.setAlphaF(0.68)
+        muted.setAlphaF(0.68 * text.alphaF())
         rect: QRect = opt.rect.adjusted(PAD, PAD, -PAD, -PAD)
         title_font, small_font = self._fonts(opt.font)
         self._icon(index.data(Role.KIND) or "").paint(painter, QRect(rect.left(), rect.top() + 2, ICON, ICON))
@@ -133,13 +146,40 @@ class HitDelegate(PlainToolTipDelegate):
         y += self._paint_snippet(painter, opt.font, index.data(Role.SNIPPET_HTML) or "", text,
                                  QRect(left, y, width, QFontMetrics(opt.font).lineSpacing() * SNIPPET_LINES)) + 3
 
-        # line 5: page/heading · why it matched · more passages
-        meta = [index.data(Role.LOCATOR), index.data(Role.MATCHED), index.data(Role.MORE)]
+        # line 5: why it matched · more passages, then where in the file (cut first when space is short)
         painter.setFont(small_font)
         painter.setPen(muted)
+        why = "   ·   ".join(m for m in (index.data(Role.WHY), index.data(Role.MORE)) if m)
+        why_width = min(fm_small.horizontalAdvance(why), width)
         painter.drawText(QRect(left, y, width, fm_small.height()), Qt.AlignmentFlag.AlignLeft,
-                         fm_small.elidedText("   ·   ".join(m for m in meta if m), Qt.TextElideMode.ElideRight, width))
+                         fm_small.elidedText(why, Qt.TextElideMode.ElideRight, width))
+        locator = index.data(Role.LOCATOR) or ""
+        room = width - why_width - 3 * PAD
+        if locator and room > fm_small.averageCharWidth() * 6:
+            painter.drawText(QRect(rect.right() - room, y, room, fm_small.height()), Qt.AlignmentFlag.AlignRight,
+                             fm_small.elidedText(locator, Qt.TextElideMode.ElideMiddle, room))
         painter.restore()
+
+    def _paint_toggle(self, painter: QPainter, opt: QStyleOptionViewItem, sentence: str, link: str,
+                      colour: QColor, link_colour: QColor) -> None:
+        """The "Show N weaker matches" row: one line inset like the titles; what comes before the link
+        ("No close matches for …") in plain text, the link underlined."""
+        rect = opt.rect.adjusted(PAD + ICON + PAD, 0, -PAD, 0)
+        lead = sentence[: len(sentence) - len(link)] if sentence.endswith(link) else ""
+        plain = QFont(opt.font)
+        metrics = QFontMetrics(plain)
+        lead = metrics.elidedText(lead, Qt.TextElideMode.ElideMiddle, rect.width() // 2) if lead else ""
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        if lead:
+            painter.setFont(plain)
+            painter.setPen(colour)
+            painter.drawText(rect, align, lead)
+            rect.setLeft(rect.left() + metrics.horizontalAdvance(lead))
+        underlined = QFont(opt.font)
+        underlined.setUnderline(True)
+        painter.setFont(underlined)
+        painter.setPen(link_colour)
+        painter.drawText(rect, align, QFontMetrics(underlined).elidedText(link, Qt.TextElideMode.ElideRight, rect.width()))
 
     def _paint_snippet(self, painter: QPainter, font: QFont, snippet_html: str, color: QColor, box: QRect) -> int:
         """Draw the snippet's rich text clipped to ``box``; returns the height it takes."""

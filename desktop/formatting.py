@@ -8,6 +8,7 @@ from datetime import datetime
 
 from librarian.engine.crawl import human_size
 from librarian.engine.paths import display_path
+from librarian.engine.results import duration_text  # noqa: F401  (the views take it from here)
 
 MATCHED_TEXT = {
     "words": "matched your words",
@@ -32,6 +33,34 @@ def home_short(path: str, *, home: str | None = None) -> str:
 
 def folder_of(path: str, *, home: str | None = None) -> str:
     return home_short(os.path.dirname(path.rstrip("/\\")), home=home)
+
+
+def heading_below_title(heading: str | None, title: str, *, keep_title: bool = False) -> str | None:
+    """A heading path less the document's own title at its head ("Guide › Install" in "Guide" reads
+    "Install"): the title is shown just above it. A heading that is the title alone gives None, or
+    itself with ``keep_title`` (the preview says which section it shows, even the first)."""
+    if not heading:
+        return None
+    if heading.casefold() == title.casefold():
+        return heading if keep_title else None
+    head = title + " › "
+    return heading[len(head):] if title and heading.startswith(head) else heading
+
+
+def folder_in_root(path: str, root: str) -> str:
+    """The folder of ``path`` named from its library folder: "Documents/recipes" for
+    ~/Documents/recipes/loaf.txt under the root ~/Documents; the root's own name for a file at its
+    top. The full path stays one tooltip away; every row repeating it only hides what differs."""
+    folder = os.path.dirname(path.rstrip("/\\"))
+    root = root.rstrip("/\\") or root
+    try:
+        relative = os.path.relpath(folder, root)
+    except ValueError:  # another drive (Windows)
+        return folder_of(path)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return folder_of(path)  # not under the root after all
+    name = display_path(os.path.basename(root)) or display_path(root)
+    return name if relative == os.curdir else f"{name}{os.sep}{display_path(relative)}"
 
 
 def modified_text(timestamp: float, *, now: datetime | None = None) -> str:
@@ -80,16 +109,6 @@ def plain_html(text: str) -> str:
     return f'<p style="white-space:pre-wrap">{html.escape(text)}</p>'
 
 
-def duration_text(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
-        return ""
-    if seconds < 60:
-        return "less than a minute"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"about {minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"about {hours} h {minutes:02d} min"
 
 
 def count_text(n: int, singular: str, plural: str | None = None) -> str:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from .delegate import PlainToolTipDelegate
 from .formatting import count_text, home_short
-from .progress import progress_text
+from .progress import meaning_counts, progress_text, understanding_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +36,33 @@ class LibrarySnapshot:
     missing: frozenset[str] = frozenset()  # roots that are not on disk (unplugged drive, moved folder)
 
 
-def root_state(root: str, snapshot: LibrarySnapshot) -> str:
+def _counts(status: Status, progress: Progress | None) -> tuple[int, int]:
+    """(passages, embedded): from the running update's progress when there is one (it is newer than
+    the last status read, and counted the same way), else from the status. One source for every
+    counter the dialog shows, so they agree."""
+    if progress is not None and progress.library_passages:
+        return meaning_counts(progress)
+    return status.passages, status.embedded
+
+
+def root_state(root: str, snapshot: LibrarySnapshot, progress: Progress | None = None) -> str:
+    """ "Words: ready · meaning: 34%": what searching the library finds now (counted for the whole
+    library: its folders are embedded together), and this folder's own problems."""
     if root in snapshot.missing:
         return "Missing — the folder was moved, deleted or is on a drive that is not connected"
     prefix = root.rstrip("/\\")
     failed = sum(1 for f in snapshot.status.failed if f.path == root or f.path.startswith(prefix + "/")
                  or f.path.startswith(prefix + "\\"))
-    return "Searchable" + (f" · {count_text(failed, 'file')} could not be read" if failed else "")
+    state = understanding_text(*_counts(snapshot.status, progress), meaning=bool(snapshot.status.model))
+    state = state[0].upper() + state[1:]
+    return state + (f" · {count_text(failed, 'file')} could not be read" if failed else "")
 
 
-def summary_text(status: Status) -> str:
-    text = (f"{count_text(status.documents, 'document')} · {count_text(status.passages, 'passage')} · "
-            f"{status.embedded:,} of {status.passages:,} understood by meaning")
+def summary_text(status: Status, progress: Progress | None = None) -> str:
+    passages, embedded = _counts(status, progress)
+    text = f"{count_text(status.documents, 'document')} · {count_text(passages, 'passage')}"
     if status.model:
-        text += f" · model: {status.model}"
+        text += f" · {embedded:,} of {passages:,} understood by meaning · model: {status.model}"
     return text
 
 
@@ -65,6 +78,7 @@ class LibraryDialog(QDialog):
         self.setWindowTitle("Library")
         self.resize(640, 420)
         self.snapshot: LibrarySnapshot | None = None
+        self.last_progress: Progress | None = None  # of the running update; None when none runs
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)  # quotes the model's name
@@ -117,7 +131,7 @@ class LibraryDialog(QDialog):
         style = self.style()
         for root in snapshot.status.roots:
             missing = root in snapshot.missing
-            item = QListWidgetItem(f"{home_short(root)}\n{root_state(root, snapshot)}")
+            item = QListWidgetItem(f"{home_short(root)}\n{root_state(root, snapshot, self.last_progress)}")
             item.setToolTip(display_path(root))
             item.setData(Qt.ItemDataRole.UserRole, path_key(root))  # text Qt keeps whole (see engine.paths)
             item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning if missing
@@ -125,18 +139,33 @@ class LibraryDialog(QDialog):
             self.roots.addItem(item)
             if root == current:
                 self.roots.setCurrentItem(item)
-        if not snapshot.status.roots:
-            self.summary.setText("No folders yet. Add one to start.")
-        else:
-            self.summary.setText(summary_text(snapshot.status))
+        self._show_summary()
         failed = len(snapshot.status.failed) + len(snapshot.status.warnings)
         self.problems_button.setText(f"Problems ({failed})…" if failed else "Problems…")
         self.problems_button.setEnabled(failed > 0)
         self._selection_changed(self.roots.currentRow())
 
+    def _show_summary(self) -> None:
+        if self.snapshot is None:
+            return
+        status = self.snapshot.status
+        if not status.roots:
+            self.summary.setText("No folders yet. Add one to start.")
+        else:
+            self.summary.setText(summary_text(status, self.last_progress))
+
     @Slot(object)
-    def show_progress(self, progress: Progress | None) -> None:
-        self.progress.setText(progress_text(progress) if progress is not None else "")
+    def show_progress(self, progress: Progress | None, *, paused: bool = False) -> None:
+        """The running update's progress (None: it ended); the summary and each folder's state
+        follow its counts, so the dialog never shows two different numbers for one thing."""
+        self.last_progress = progress
+        self.progress.setText(progress_text(progress, paused=paused) if progress is not None else "")
+        self._show_summary()
+        if self.snapshot is not None:
+            for row, root in enumerate(self.snapshot.status.roots):
+                item = self.roots.item(row)
+                if item is not None:
+                    item.setText(f"{home_short(root)}\n{root_state(root, self.snapshot, progress)}")
 
     def current_root(self) -> str | None:
         item = self.roots.currentItem()

@@ -29,9 +29,9 @@ def open_library(data_dir: str | None, model_dir: str | None) -> Opened:
     from librarian.engine.library import Library
 
     try:
-        # One encoder thread for indexing: the other core stays with the window, so typing stays
-        # responsive while a folder is embedded (the CLI uses two).
-        return Opened(Library.open(data_dir, model_dir=model_dir, passage_threads=1))
+        # Every core embeds while nobody types; one while someone does (the search controller tells
+        # the library, `Library.set_typing`), so the window stays responsive.
+        return Opened(Library.open(data_dir, model_dir=model_dir))
     except ModelError as exc:
         log.error("cannot load the model: %s", exc)
         if Library.has_index(data_dir):

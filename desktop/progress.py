@@ -9,22 +9,38 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 from .formatting import count_text, duration_text
 
 
-def progress_text(p: Progress) -> str:
-    """One line for people: which phase, how far, how long is left."""
+def understanding_text(passages: int, embedded: int, *, meaning: bool = True) -> str:
+    """What can be searched and how: "words: ready · meaning: 34%" (rounded down: "ready" only when
+    every passage has its vector). ``meaning`` False: opened without a model, words only."""
+    if not meaning:
+        return "words: ready"
+    if embedded >= passages:
+        return "words: ready · meaning: ready"
+    return f"words: ready · meaning: {embedded * 100 // passages}%"
+
+
+def meaning_counts(p: Progress) -> tuple[int, int]:
+    """(passages, embedded) of the whole library as the run last counted them (the numbers `Status`
+    gives); this run's own when the engine sent none."""
+    if p.library_passages:
+        return p.library_passages, p.library_embedded
+    return p.to_embed, min(p.embedded, p.to_embed)
+
+
+def progress_text(p: Progress, *, paused: bool = False) -> str:
+    """One line for people: which phase, how far, how long is left (no estimate while paused)."""
     if p.phase == "scanning":
         return f"Looking for files… {count_text(p.files_seen, 'file')} found"
-    meaning = ""
-    if p.to_embed:
-        meaning = f" · meaning {p.embedded:,} of {p.to_embed:,}"
-    eta = duration_text(p.eta_s)
+    if p.phase == "done":
+        return "Up to date"
+    eta = "" if paused or p.paused else duration_text(p.eta_s)
     left = f" · {eta} left" if eta else ""
+    passages, embedded = meaning_counts(p)
+    state = understanding_text(passages, embedded)
     if p.phase == "indexing":
         failed = f" · {count_text(p.files_failed, 'problem')}" if p.files_failed else ""
-        return (f"Reading files: {p.files_done:,} of {p.files_total:,} · "
-                f"{count_text(p.passages, 'passage')}{meaning}{failed}{left}")
-    if p.phase == "embedding":
-        return f"Understanding meaning: {p.embedded:,} of {p.to_embed:,} passages{left}"
-    return "Up to date"
+        return f"Reading files: {p.files_done:,} of {p.files_total:,} · {state}{failed}{left}"
+    return f"Understanding meaning: {state} ({embedded:,} of {passages:,} passages){left}"
 
 
 def progress_fraction(p: Progress) -> tuple[int, int]:
@@ -65,6 +81,7 @@ class IndexingStatus(QWidget):
         layout.addWidget(self.pause_button)
         layout.addWidget(self.cancel_button)
         self._paused = False
+        self._last: Progress | None = None
         self.pause_button.clicked.connect(self._toggle_pause)
         self.cancel_button.clicked.connect(self.cancel_clicked)
         self.setVisible(False)
@@ -72,28 +89,37 @@ class IndexingStatus(QWidget):
     @Slot(object)
     def show_progress(self, p: Progress) -> None:
         self.setVisible(True)
-        text = progress_text(p)
-        self.label.setText(("Paused · " if self._paused else "") + text)
+        self._last = p
+        self._show_text()
         value, maximum = progress_fraction(p)
         self.bar.setRange(0, maximum)
         self.bar.setValue(value)
 
     def show_busy(self, text: str) -> None:
         self.setVisible(True)
+        self._last = None
         self.label.setText(text)
         self.bar.setRange(0, 0)
+
+    def _show_text(self) -> None:
+        """The last progress in words; paused, without "about N min left" (nothing counts down)."""
+        if self._last is None:
+            text = self.label.text().removeprefix("Paused · ")
+        else:
+            text = progress_text(self._last, paused=self._paused)
+        self.label.setText(("Paused · " if self._paused else "") + text)
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
         self._paused = paused
         self.pause_button.setText("Resume" if paused else "Pause")
-        text = self.label.text().removeprefix("Paused · ")
-        self.label.setText(("Paused · " if paused else "") + text)
+        self._show_text()
 
     @Slot(bool)
     def set_running(self, running: bool) -> None:
         self.setVisible(running)
         if not running:
+            self._last = None
             self.set_paused(False)
 
     @Slot()

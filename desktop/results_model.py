@@ -1,15 +1,26 @@
 """The result list as a `QAbstractListModel`: one row per document (the engine groups passages by
 file), rows handed to the view in batches through `canFetchMore`/`fetchMore`. Tested without widgets.
+
+Hits below the engine's relevance floor (`Hit.weak`) are not rows at first: after the strong hits
+comes one row, "Show 5 weaker matches" (`Role.TOGGLE`), that `show_weak` replaces with them.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-from librarian.engine.results import Hit, SearchResult
+from librarian.engine.results import Hit, Locator, SearchResult
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
 
-from .formatting import MATCHED_TEXT, file_name, folder_of, highlighted_html, modified_text
+from .formatting import (
+    MATCHED_TEXT,
+    file_name,
+    folder_in_root,
+    folder_of,
+    heading_below_title,
+    highlighted_html,
+    modified_text,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -25,13 +36,17 @@ class Role(IntEnum):
     LOCATOR = Qt.ItemDataRole.UserRole + 8
     MATCHED = Qt.ItemDataRole.UserRole + 9
     MORE = Qt.ItemDataRole.UserRole + 10
+    WHY = Qt.ItemDataRole.UserRole + 11  # "meaning 0.71 · words: sourdough, starter"
+    WEAK = Qt.ItemDataRole.UserRole + 12  # below the relevance floor
+    TOGGLE = Qt.ItemDataRole.UserRole + 13  # the "Show N weaker matches" row: that link; None on hits
 
 
 class ResultsModel(QAbstractListModel):
     def __init__(self, parent=None, *, batch_size: int = 20) -> None:
         super().__init__(parent)
         self.batch_size = batch_size
-        self._hits: tuple[Hit, ...] = ()
+        self._hits: tuple[Hit, ...] = ()  # the rows there are to load: strong hits, then weak if shown
+        self._weak: tuple[Hit, ...] = ()  # weak hits behind the toggle row, until `show_weak`
         self._loaded = 0
         self.query = ""
         self.mode = ""
@@ -40,7 +55,9 @@ class ResultsModel(QAbstractListModel):
     # -- filling ------------------------------------------------------------------------------------
     def set_result(self, result: SearchResult | None) -> None:
         self.beginResetModel()
-        self._hits = result.hits if result else ()
+        hits = result.hits if result else ()
+        self._hits = tuple(hit for hit in hits if not hit.weak)
+        self._weak = tuple(hit for hit in hits if hit.weak)
         self._loaded = min(self.batch_size, len(self._hits))
         self.query = result.query if result else ""
         self.mode = result.mode if result else ""
@@ -52,15 +69,54 @@ class ResultsModel(QAbstractListModel):
 
     @property
     def total(self) -> int:
-        """All hits of the current result, loaded into rows or not yet."""
-        return len(self._hits)
+        """All hits of the current result, strong and weak, loaded into rows or not yet."""
+        return len(self._hits) + len(self._weak)
+
+    @property
+    def strong(self) -> int:
+        """The hits above the relevance floor."""
+        return sum(not hit.weak for hit in self._hits)
+
+    @property
+    def hidden(self) -> int:
+        """Weak hits still behind the toggle row."""
+        return len(self._weak)
 
     def hit(self, row: int) -> Hit | None:
         return self._hits[row] if 0 <= row < self._loaded else None
 
+    def toggle_row(self) -> int | None:
+        """The row of "Show N weaker matches", once every strong hit is a row; None when there is none."""
+        return self._loaded if self._weak and self._loaded == len(self._hits) else None
+
+    def show_weak(self) -> None:
+        """Replace the toggle row with the weak hits (the first batch of them)."""
+        row = self.toggle_row()
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        weak, self._weak = self._weak, ()
+        self.endRemoveRows()
+        self._hits = self._hits + weak
+        count = min(self.batch_size, len(weak))
+        self.beginInsertRows(QModelIndex(), row, row + count - 1)
+        self._loaded += count
+        self.endInsertRows()
+
+    def toggle_link(self) -> str:
+        """The clickable part of the toggle row: "Show 5 weaker matches"."""
+        n = len(self._weak)
+        return f"Show {n} weaker match{'es' if n != 1 else ''}"
+
+    def toggle_text(self) -> str:
+        """The toggle row's sentence: with no strong hit it first says so."""
+        if self._hits:
+            return self.toggle_link()
+        return f"No close matches for “{self.query.strip()}”. {self.toggle_link()}"
+
     # -- Qt model interface ---------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else self._loaded
+        return 0 if parent.isValid() else self._loaded + (self.toggle_row() is not None)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and self._loaded < len(self._hits)
@@ -71,7 +127,8 @@ class ResultsModel(QAbstractListModel):
         count = min(self.batch_size, len(self._hits) - self._loaded)
         if count <= 0:
             return
-        self.beginInsertRows(QModelIndex(), self._loaded, self._loaded + count - 1)
+        toggle = bool(self._weak) and self._loaded + count == len(self._hits)  # the toggle row follows
+        self.beginInsertRows(QModelIndex(), self._loaded, self._loaded + count - 1 + toggle)
         self._loaded += count
         self.endInsertRows()
 
@@ -81,7 +138,11 @@ class ResultsModel(QAbstractListModel):
         return names
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < self._loaded:
+        if not index.isValid():
+            return None
+        if index.row() == self.toggle_row():
+            return self._toggle_data(role)
+        if not 0 <= index.row() < self._loaded:
             return None
         hit = self._hits[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
@@ -99,17 +160,31 @@ class ResultsModel(QAbstractListModel):
         if role == Role.FILE_NAME:
             return file_name(hit.path)
         if role == Role.FOLDER:
-            return folder_of(hit.path)
+            return folder_in_root(hit.path, hit.root) if hit.root else folder_of(hit.path)
         if role == Role.MODIFIED:
             return modified_text(hit.modified)
         if role == Role.SNIPPET_HTML:
             return highlighted_html(hit.snippet, hit.highlights)
         if role == Role.LOCATOR:
-            return str(hit.locator)
+            heading = heading_below_title(hit.locator.heading, hit.title)
+            return str(Locator(page=hit.locator.page, heading=heading, line=hit.locator.line))
         if role == Role.MATCHED:
             return MATCHED_TEXT.get(hit.matched, hit.matched)
         if role == Role.MORE:
             return more_text(hit)
+        if role == Role.WHY:
+            return hit.why or MATCHED_TEXT.get(hit.matched, hit.matched)
+        if role == Role.WEAK:
+            return hit.weak
+        return None
+
+    def _toggle_data(self, role: int):
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self.toggle_text()
+        if role == Role.TOGGLE:
+            return self.toggle_link()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "Matches below the relevance floor: they share little with your search (Enter shows them)"
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

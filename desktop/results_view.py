@@ -1,6 +1,8 @@
 """The left side of the window: the result list (model, delegate, lazy rows) or, when there is nothing
 to list, a sentence that says why and what to try. Keyboard: the search box drives it through
-`navigate`; Enter / Ctrl+Enter on the list ask to open / reveal; typing goes back to the box."""
+`navigate`; Enter / Ctrl+Enter on the list ask to open / reveal; typing goes back to the box. The
+"Show N weaker matches" row opens with a click, Enter or Space, and the first weaker match is then
+selected."""
 
 from __future__ import annotations
 
@@ -46,6 +48,9 @@ class _EnterKeys(QObject):
     def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress:
             key_event: QKeyEvent = event  # type: ignore[assignment]
+            if key_event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and self.view.on_toggle():
+                self.view.show_weak()
+                return True
             if key_event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self.view.activated.emit(bool(key_event.modifiers() & Qt.KeyboardModifier.ControlModifier))
                 return True
@@ -55,6 +60,7 @@ class _EnterKeys(QObject):
 class ResultsView(QStackedWidget):
     current_changed = Signal(object)  # Hit or None
     activated = Signal(bool)  # open the current result (True: show it in its folder instead)
+    weak_shown = Signal(int)  # the weaker matches were revealed: how many rows the list now has
 
     def __init__(self, search_box: QLineEdit, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,12 +68,13 @@ class ResultsView(QStackedWidget):
         self.list = QListView()
         self.list.setModel(self.model)
         self.list.setItemDelegate(HitDelegate(self.list))
-        self.list.setUniformItemSizes(True)
+        self.list.setUniformItemSizes(False)  # the "Show N weaker matches" row is one line high
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setAccessibleName("Results")
         self.list.doubleClicked.connect(self._double_clicked)
+        self.list.clicked.connect(self._clicked)
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self.list.installEventFilter(ForwardTyping(search_box, self.list))
         self.list.installEventFilter(_EnterKeys(self))
@@ -88,7 +95,7 @@ class ResultsView(QStackedWidget):
             self.current_changed.emit(None)
             return
         self.setCurrentWidget(self.list)
-        row = 0
+        row = 0  # the first strong hit, or the toggle row when there is none
         if current is not None:
             paths = [hit.path if (hit := self.model.hit(r)) else None for r in range(self.model.rowCount())]
             row = paths.index(current.path) if current.path in paths else 0
@@ -129,6 +136,26 @@ class ResultsView(QStackedWidget):
     @Slot(QModelIndex, QModelIndex)
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.current_changed.emit(self.model.hit(current.row()) if current.isValid() else None)
+
+    def on_toggle(self) -> bool:
+        """Whether the current row is "Show N weaker matches"."""
+        index = self.list.currentIndex()
+        return index.isValid() and index.row() == self.model.toggle_row()
+
+    @Slot()
+    def show_weak(self) -> None:
+        """Reveal the weak hits and select the first of them."""
+        row = self.model.toggle_row()
+        if row is None:
+            return
+        self.model.show_weak()
+        self.weak_shown.emit(self.model.total)
+        self.select_row(row)
+
+    @Slot(QModelIndex)
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.isValid() and index.row() == self.model.toggle_row():
+            self.show_weak()
 
     @Slot(QModelIndex)
     def _double_clicked(self, index: QModelIndex) -> None:

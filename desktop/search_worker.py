@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 120
+TYPING_IDLE_MS = 1500  # this long after the last keystroke, indexing takes every core again
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,11 @@ class SearchController(QObject):
         self.timer.setSingleShot(True)
         self.timer.setInterval(delay_ms)
         self.timer.timeout.connect(self._fire)
+        # While someone types, the library embeds with one thread (`Library.set_typing`).
+        self.typing_timer = QTimer(self)
+        self.typing_timer.setSingleShot(True)
+        self.typing_timer.setInterval(TYPING_IDLE_MS)
+        self.typing_timer.timeout.connect(self._typing_stopped)
 
     @property
     def latest_id(self) -> int:
@@ -70,8 +76,11 @@ class SearchController(QObject):
 
     def request(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None, *,
                 immediate: bool = False) -> int:
-        """Queue a search; ``immediate`` skips the debounce (mode or filter changes, refreshes)."""
+        """Queue a search; ``immediate`` skips the debounce (mode or filter changes, refreshes).
+        Anything else is a keystroke: the library is told someone types until `TYPING_IDLE_MS` pass."""
         self._latest += 1
+        if not immediate:
+            self._typing_started()
         if not query.strip():
             self._pending = None
             self.timer.stop()
@@ -84,6 +93,16 @@ class SearchController(QObject):
         else:
             self.timer.start()
         return self._latest
+
+    def _typing_started(self) -> None:
+        if self.library is not None and not self.typing_timer.isActive():
+            self.library.set_typing(True)
+        self.typing_timer.start()
+
+    @Slot()
+    def _typing_stopped(self) -> None:
+        if self.library is not None:
+            self.library.set_typing(False)
 
     @Slot()
     def _fire(self) -> None:

@@ -345,11 +345,19 @@ class MainWindow(QMainWindow):
         self.results.show_result(result)
         if not self.model.total:
             self._set_list_message(result.query)
-        shown = self.model.total
-        summary = f"{count_text(shown, 'result')} · {result.took_ms:.0f} ms" if shown else ""
+        summary = self._summary(result.took_ms)
         # The engine's notes (e.g. "query shortened to ...") say why the results may differ from the box.
         self.result_label.setText(" · ".join(filter(None, (summary, *result.notes))))
         self.results_shown.emit(request_id)
+
+    def _summary(self, took_ms: float) -> str:
+        """"3 results (+5 weaker) · 12 ms": the strong hits, and how many fell below the floor."""
+        strong = self.model.strong
+        weaker = self.model.total - strong
+        if not self.model.total:
+            return ""
+        shown = count_text(strong, "result") + (f" (+{weaker:,} weaker)" if weaker else "")
+        return f"{shown} · {took_ms:.0f} ms"
 
     @Slot(int, str)
     def _on_search_failed(self, request_id: int, message: str) -> None:
@@ -378,10 +386,13 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _current_changed(self, hit: object) -> None:
-        self.preview.show_hit(hit if isinstance(hit, Hit) else None)
+        self.preview.show_hit(hit if isinstance(hit, Hit) else None, query=self.model.query)
 
     @Slot(bool)
     def _activate(self, reveal: bool) -> None:
+        if self.results.on_toggle():  # Enter on "Show N weaker matches", from the box or the list
+            self.results.show_weak()
+            return
         (self.reveal_current if reveal else self.open_current)()
 
     @Slot()

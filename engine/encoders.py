@@ -13,7 +13,7 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -23,11 +23,42 @@ import numpy as np
 from .errors import ModelError
 from .model_folder import REINSTALL, TowerSpec, file_sha256, read_manifest, verify_files
 
-__all__ = ["Encoder", "LazyEncoder", "Model", "OnnxEncoder", "TowerSpec", "default_model_dir", "file_sha256",
-           "load_model", "read_manifest", "to_int8"]
+__all__ = ["Encoder", "EncoderThreads", "LazyEncoder", "Model", "OnnxEncoder", "TowerSpec", "all_cores",
+           "default_model_dir", "file_sha256", "load_model", "read_manifest", "to_int8"]
 
 # Fork-after-use warnings and oversubscription: the tokenizer's own thread pool is not needed.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def all_cores() -> int:
+    """The cores this process may run on (its affinity mask where the OS has one, else all of them)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    count = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return max(count, 1)
+
+
+class EncoderThreads:
+    """How many threads the passage tower may use for its next batch: ``most`` while nobody types,
+    one while someone does (the window needs a core to stay responsive).
+
+    Read before every batch the encoder runs, so a keystroke takes effect within one batch. onnxruntime
+    fixes a session's thread pool when it is created (RunOptions cannot change it), so `OnnxEncoder`
+    keeps one session per thread count it has been asked for."""
+
+    def __init__(self, most: int | None = None) -> None:
+        self.most = max(int(most), 1) if most else all_cores()
+        self._typing = threading.Event()
+
+    def set_typing(self, typing: bool) -> None:
+        (self._typing.set if typing else self._typing.clear)()
+
+    @property
+    def typing(self) -> bool:
+        return self._typing.is_set()
+
+    def current(self) -> int:
+        """Threads for the batch about to run."""
+        return 1 if self._typing.is_set() else self.most
 
 
 class Encoder(ABC):
@@ -70,11 +101,11 @@ class OnnxEncoder(Encoder):
     """One tower of a model folder on onnxruntime (CPU)."""
 
     def __init__(self, model_dir: Path, spec: TowerSpec, tokenizer_file: Path, dims: int, *,
-                 threads: int = 2, spinning: bool = False) -> None:
+                 threads: int | EncoderThreads = 2, spinning: bool = False) -> None:
         from tokenizers import Tokenizer
 
-        from ._onnxruntime import ort  # telemetry off before onnxruntime loads
-
+        switching = isinstance(threads, EncoderThreads)  # a plain count is fixed: one session
+        self.threads = threads if isinstance(threads, EncoderThreads) else EncoderThreads(threads)
         self.dims = dims
         self.max_length = spec.max_length
         self._spec = spec
@@ -85,6 +116,26 @@ class OnnxEncoder(Encoder):
             self._probe = self._new_tokenizer()
         except Exception as exc:
             raise ModelError(f"could not read the tokenizer {tokenizer_file}: {exc}") from exc
+        self._path = model_dir / spec.file
+        self._spinning = spinning
+        # Both sessions are built now, not on the first keystroke: building one holds the GIL (PITFALLS
+        # §1.5), and the window would freeze just when someone types.
+        counts = {1, self.threads.most} if switching else {self.threads.most}
+        self._sessions = {count: self._new_session(count) for count in sorted(counts)}
+        session = self._sessions[self.threads.most]
+        self._inputs = {i.name for i in session.get_inputs()}
+        outputs = {o.name: o.shape for o in session.get_outputs()}
+        path = self._path
+        if spec.output not in outputs:
+            raise ModelError(f"{path} has no output {spec.output!r} (it has {list(outputs)})")
+        width = (outputs[spec.output] or [None])[-1]
+        if isinstance(width, int) and width != dims:
+            raise ModelError(f"{path} gives {width}-dimensional vectors but its manifest.json says dims {dims} "
+                             f"({REINSTALL})")
+
+    def _new_session(self, threads: int):
+        from ._onnxruntime import ort  # telemetry off before onnxruntime loads
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -92,24 +143,16 @@ class OnnxEncoder(Encoder):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Spinning pool threads pick up the next parallel section sooner (+9% passages/s measured here)
         # but burn a core while idle between calls: worth it for bulk encoding only.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+        spin = self._spinning and threads > 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         # Variable batch × length shapes would make the arena keep the worst case forever.
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
         options.log_severity_level = 3
-        path = model_dir / spec.file
         try:
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
-            raise ModelError(f"could not load the model {path}: {exc}") from exc
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        outputs = {o.name: o.shape for o in self._session.get_outputs()}
-        if spec.output not in outputs:
-            raise ModelError(f"{path} has no output {spec.output!r} (it has {list(outputs)})")
-        width = (outputs[spec.output] or [None])[-1]
-        if isinstance(width, int) and width != dims:
-            raise ModelError(f"{path} gives {width}-dimensional vectors but its manifest.json says dims {dims} "
-                             f"({REINSTALL})")
+            raise ModelError(f"could not load the model {self._path}: {exc}") from exc
 
     def _new_tokenizer(self):
         tok = self._tokenizer_cls.from_file(str(self._tokenizer_file))
@@ -155,7 +198,8 @@ class OnnxEncoder(Encoder):
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        (hidden,) = self._session.run([self._spec.output], feed)
+        session = self._sessions.get(self.threads.current()) or self._sessions[self.threads.most]
+        (hidden,) = session.run([self._spec.output], feed)
         if hidden.ndim == 2:  # pooled inside the graph
             pooled = hidden
         elif self._spec.pooling == "cls":
@@ -210,6 +254,8 @@ class Model:
     dims: int
     tokenizer_file: Path | None
     passage_max_length: int
+    # The passage tower's thread count, lowered while someone types (`Library.set_typing`).
+    threads: EncoderThreads = field(default_factory=EncoderThreads)
 
 
 def default_model_dir() -> Path:
@@ -220,8 +266,10 @@ def default_model_dir() -> Path:
 
 
 def load_model(model_dir: Path | None = None, *, verify: Literal["cached", "full"] = "cached",
-               passage_threads: int = 2, question_threads: int = 1) -> Model:
-    """Check the folder and prepare both towers (each loaded on first use).
+               passage_threads: int | None = None, question_threads: int = 1) -> Model:
+    """Check the folder and prepare both towers (each loaded on first use). The passage tower uses
+    ``passage_threads`` (default: every core) while nobody types, one while someone does
+    (`Model.threads`).
 
     The manifest's checksums are always verified; ``"cached"`` trusts a file whose size, times and
     inode match an earlier verification (engine/model_folder.py), ``"full"`` hashes every file again.
@@ -231,12 +279,14 @@ def load_model(model_dir: Path | None = None, *, verify: Literal["cached", "full
     verify_files(model_dir, manifest, use_cache=verify == "cached")
     towers, dims = manifest.towers, manifest.dims
     tokenizer_file = model_dir / manifest.tokenizer
+    threads = EncoderThreads(passage_threads)
     passage = LazyEncoder(lambda: OnnxEncoder(model_dir, towers["passage"], tokenizer_file, dims,
-                                              threads=passage_threads, spinning=passage_threads > 1),
+                                              threads=threads, spinning=threads.most > 1),
                           dims=dims, max_length=towers["passage"].max_length)
     question = LazyEncoder(lambda: OnnxEncoder(model_dir, towers["question"], tokenizer_file, dims,
                                                threads=question_threads),
                            dims=dims, max_length=towers["question"].max_length)
     model_id = manifest.sha256[towers["passage"].file]  # verified just above
     return Model(question=question, passage=passage, model_id=model_id, name=manifest.name,
-                 dims=dims, tokenizer_file=tokenizer_file, passage_max_length=towers["passage"].max_length)
+                 dims=dims, tokenizer_file=tokenizer_file, passage_max_length=towers["passage"].max_length,
+                 threads=threads)

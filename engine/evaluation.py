@@ -19,6 +19,7 @@ from pathlib import Path
 from .encoders import Model
 from .errors import CollectionError
 from .library import Library
+from .paths import key_path
 from .results import Mode
 
 
@@ -117,3 +118,101 @@ def _percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))
     return ordered[index]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a real-library dev set: what a person types, of which kind, and the files
+    (relative to the library's folder) that answer it."""
+
+    kind: str  # "paraphrase" (half-remembered, in other words) or "exact" (a name, code or phrase)
+    text: str
+    answers: tuple[str, ...]
+
+
+def load_questions(path: Path) -> list[Question]:
+    """``questions.tsv``: a header, then kind <tab> question <tab> answer [| answer ...]."""
+    questions = []
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+            header = next(reader, None)
+            if header is None or [h.strip() for h in header[:3]] != ["kind", "question", "answers"]:
+                raise CollectionError(f"{path} needs a header: kind, question, answers")
+            for number, row in enumerate(reader, start=2):
+                if not row or not "".join(row).strip():
+                    continue
+                if len(row) < 3:
+                    raise CollectionError(f"{path}, line {number}: needs kind, question and answers")
+                answers = tuple(a.strip() for a in row[2].split("|") if a.strip())
+                if not answers:
+                    raise CollectionError(f"{path}, line {number}: no answer file")
+                questions.append(Question(row[0].strip(), row[1].strip(), answers))
+    except FileNotFoundError as exc:
+        raise CollectionError(f"{path} is missing") from exc
+    return questions
+
+
+def evaluate_library(questions_file: Path, library_dir: Path, *, data_dir: Path, modes: list[Mode],
+                     embedded: float = 1.0, model_dir: Path | None = None, k: int = 10) -> list[dict]:
+    """Success@3, success@10 and MRR@10 per question kind and mode, on a real library indexed in
+    ``data_dir`` (indexed there first if it is not yet: that takes long, so keep the data dir).
+
+    A result answers a question when its file, or a copy folded into it, is one of the answer files.
+    ``embedded`` < 1 scores the library as it is while the app is still embedding: the vectors of a
+    seeded random share of the documents (whole documents, as the embedder works) are left out of the
+    vector cache for this run only (nothing is written)."""
+    questions = load_questions(questions_file)
+    library_dir = Path(library_dir).resolve()
+    library = Library.open(data_dir, model_dir=model_dir)
+    try:
+        if not any(Path(root).resolve() == library_dir for root in library.roots()):
+            library.add_folder(library_dir)
+        library.update()
+        if embedded < 1.0:
+            _leave_out_vectors(library, library_dir, embedded)
+        rows = []
+        for mode in modes:
+            per_kind: dict[str, dict[str, list[float]]] = {}
+            for question in questions:
+                result = library.search(question.text, k=k, mode=mode)
+                answers = set(question.answers)
+                ranked = [_relative(hit.path, library_dir) for hit in result.hits]
+                copies = [{_relative(p, library_dir) for p in hit.duplicates} for hit in result.hits]
+                first = next((i for i, (path, dups) in enumerate(zip(ranked, copies, strict=True))
+                              if path in answers or dups & answers), None)
+                table = per_kind.setdefault(question.kind, {"s3": [], "s10": [], "mrr": [], "ms": []})
+                table["s3"].append(1.0 if first is not None and first < 3 else 0.0)
+                table["s10"].append(1.0 if first is not None and first < 10 else 0.0)
+                table["mrr"].append(1.0 / (first + 1) if first is not None else 0.0)
+                table["ms"].append(result.took_ms)
+            for kind, table in sorted(per_kind.items()):
+                n = len(table["mrr"])
+                rows.append({"collection": questions_file.parent.name, "kind": kind, "mode": mode, "queries": n,
+                             "embedded": embedded,
+                             "success@3": round(sum(table["s3"]) / n, 4), "success@10": round(sum(table["s10"]) / n, 4),
+                             "mrr@10": round(sum(table["mrr"]) / n, 4),
+                             "query_ms_p50": round(statistics.median(table["ms"]), 2)})
+        return rows
+    finally:
+        library.close()
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return path
+
+
+def _leave_out_vectors(library: Library, root: Path, share: float, seed: int = 7) -> None:
+    import random
+
+    store = library._reader()
+    root_id = next(rid for rid, path in store.roots() if Path(key_path(path)).resolve() == root)
+    documents = sorted(row.id for row in store.documents_under_root(root_id).values())
+    random.Random(seed).shuffle(documents)
+    left_out = documents[int(len(documents) * share):]
+    keys = [pid for pids in store.passage_ids_of(left_out).values() for pid in pids]
+    with library.vectors.lock:
+        library.vectors.remove(keys)

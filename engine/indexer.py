@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import signal
 import threading
@@ -57,8 +58,9 @@ from .encoders import Encoder, to_int8
 from .errors import ExtractionError
 from .extract._common import HEADING_SEPARATOR
 from .extract.base import Extracted, Segment
+from .passage_text import embedding_text
 from .results import IndexControl, Progress, UpdateReport
-from .store import DocumentRow, NewPassage, Store
+from .store import DocumentRow, NewPassage, PassageToEmbed, Store
 from .userfiles import open_user_file
 from .vector_sync import VectorSync
 from .vectors import VectorCache
@@ -69,6 +71,9 @@ COMMIT_EVERY_FILES = 64
 COMMIT_EVERY_SECONDS = 0.5
 EMBED_BATCH = 256  # passages fetched per round: sorted by length inside, so little padding
 SAVE_VECTORS_EVERY_SECONDS = 30.0
+EMIT_EVERY_SECONDS = 0.1  # progress callbacks, at most
+RATE_WINDOW_SECONDS = 60.0  # the rate and the ETA follow the last minute of (unpaused) work
+RECOUNT_EVERY_SECONDS = 1.0  # totals re-read from the store, at most (two index-only counts)
 PASSAGE_TARGET_PIECES = 160  # ~120 words; 128 and 200 scored within 0.006 nDCG on the dev sets
 
 ProgressCallback = Callable[[Progress], None]
@@ -106,47 +111,111 @@ class Writer:
 
 
 class _ProgressMeter:
-    """Counts, rates and a throttled callback."""
+    """Counts, one rate, an ETA and a throttled callback, honest about what is left.
 
-    def __init__(self, callback: ProgressCallback | None) -> None:
+    Totals come from the store, not only from what this run added: ``to_embed`` is what this run
+    embedded plus the passages still without a vector, recounted (`recount`) after commits and
+    batches, so it shrinks when work goes away (an ignore file, a deleted folder) and the bar ends
+    at 100%. The one rate is passages embedded per second over the last `RATE_WINDOW_SECONDS` of
+    unpaused time: the meter's clock stands still while the run is paused (`IndexControl`), so
+    the ETA holds still then and does not inflate afterwards."""
+
+    def __init__(self, callback: ProgressCallback | None, *, control: IndexControl | None = None,
+                 count: Callable[[], tuple[int, int]] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.callback = callback
+        self.control = control if control is not None else IndexControl(clock=clock)
+        self._count = count  # () -> (passages stored, passages without a vector)
+        self._clock = clock
         self.phase = "scanning"
         self.files_seen = self.files_total = self.files_done = self.files_failed = 0
         self.passages = self.embedded = self.to_embed = 0
+        self.library_passages = self.library_embedded = 0
         self.current = ""
-        self._last_emit = 0.0
-        self._window: deque[tuple[float, int]] = deque(maxlen=64)
+        self._last_emit = -math.inf
+        self._last_count = -math.inf
+        self._window: deque[tuple[float, int]] = deque()  # (work seconds, embedded so far)
         self.lock = threading.Lock()
+
+    def work_seconds(self) -> float:
+        """The clock less the time spent paused."""
+        return self._clock() - self.control.paused_seconds()
+
+    def recount(self, *, force: bool = False) -> None:
+        """Re-read the totals from the store (at most every `RECOUNT_EVERY_SECONDS` unless forced)."""
+        if self._count is None:
+            return
+        now = self._clock()
+        if not force and now - self._last_count < RECOUNT_EVERY_SECONDS:
+            return
+        self._last_count = now
+        stored, without_vector = self._count()
+        with self.lock:
+            self.library_passages, self.library_embedded = stored, stored - without_vector
+            self.to_embed = self.embedded + without_vector
+
+    def note_written(self, passages: int) -> None:
+        """A file's passages are queued for the next commit (the store's count follows at `recount`)."""
+        with self.lock:
+            self.passages += passages
+            if self._count is None:
+                self.to_embed += passages
 
     def note_embedded(self, count: int) -> None:
         with self.lock:
             self.embedded += count
-            self._window.append((time.monotonic(), self.embedded))
+            self._window.append((self.work_seconds(), self.embedded))
+            while len(self._window) > 2 and self._window[-1][0] - self._window[1][0] >= RATE_WINDOW_SECONDS:
+                self._window.popleft()
+        self.recount(force=True)
 
     def rate(self) -> float:
+        """Passages embedded per second between the oldest and newest batch in the window."""
         if len(self._window) < 2:
             return 0.0
         (t0, n0), (t1, n1) = self._window[0], self._window[-1]
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
+    def eta(self, rate: float) -> float | None:
+        """Seconds left at ``rate``, counted down by the work time since the last batch landed
+        (standing still while paused). While files are still being read, the passages the rest
+        of them will bring are estimated from those read so far."""
+        if rate <= 0 or not self._window:
+            return None
+        remaining = max(self.to_embed - self.embedded, 0)
+        if self.phase == "indexing" and self.files_done and self.files_total > self.files_done:
+            remaining += self.passages * (self.files_total - self.files_done) // self.files_done
+        since_last = self.work_seconds() - self._window[-1][0]
+        return max(remaining / rate - since_last, 0.0)
+
+    def snapshot(self) -> Progress:
+        with self.lock:
+            rate = self.rate()
+            return Progress(
+                phase=self.phase, files_seen=self.files_seen, files_total=self.files_total,
+                files_done=self.files_done, files_failed=self.files_failed, passages=self.passages,
+                embedded=self.embedded, to_embed=max(self.to_embed, self.embedded), rate=rate,
+                eta_s=self.eta(rate), current=self.current, paused=self.control.paused,
+                library_passages=self.library_passages, library_embedded=self.library_embedded)
+
     def emit(self, *, force: bool = False) -> None:
         if self.callback is None:
             return
-        now = time.monotonic()
-        if not force and now - self._last_emit < 0.1:
+        now = self._clock()
+        if not force and now - self._last_emit < EMIT_EVERY_SECONDS:
             return
         self._last_emit = now
-        rate = self.rate()
-        remaining = max(self.to_embed - self.embedded, 0)
-        self.callback(Progress(
-            phase=self.phase, files_seen=self.files_seen, files_total=self.files_total,
-            files_done=self.files_done, files_failed=self.files_failed, passages=self.passages,
-            embedded=self.embedded, to_embed=self.to_embed, rate=rate,
-            eta_s=(remaining / rate) if rate > 0 else None, current=self.current))
+        self.callback(self.snapshot())
 
 
 class Embedder(threading.Thread):
-    """Fills in missing vectors until told the producer is done and nothing is left."""
+    """Fills in missing vectors until told the producer is done and nothing is left.
+
+    Passages are taken most useful first (engine/embed_order.py), and every text is encoded once:
+    a passage whose text (`passage_text.text_hash`) already has a vector in any document gets a copy
+    of it, identical texts in a batch are encoded once, and the vector a batch stores for a text goes
+    to every passage still waiting with that text. Each passage keeps its own copy in its own row,
+    so editing, deleting or moving one file never touches another's vectors."""
 
     def __init__(self, writer: Writer, encoder: Encoder, meter: _ProgressMeter, control: IndexControl) -> None:
         super().__init__(name="librarian-embedder", daemon=True)
@@ -156,42 +225,59 @@ class Embedder(threading.Thread):
         self.control = control
         self.producer_done = threading.Event()
         self.error: BaseException | None = None
+        self.encoded = 0  # texts the encoder read
+        self.stored = 0  # passages given a vector: encoded, or copied from an identical passage
 
     def run(self) -> None:
         try:
             self._loop()
         except BaseException as exc:  # surfaced by Indexer.update in the calling thread
             self.error = exc
+        if self.stored:
+            log.info("embedded %d passages: %d texts encoded, %d passages given the vector of an identical one",
+                     self.stored, self.encoded, self.stored - self.encoded)
 
     def _loop(self) -> None:
         writer = self.writer
         last_save = time.monotonic()
-        after_id = 0
         while self.control.wait_if_paused():
             with writer.lock:
-                batch = writer.store.unembedded(EMBED_BATCH, after_id=after_id)
+                batch = writer.store.passages_to_embed(EMBED_BATCH)
                 if not batch:
                     if self.producer_done.is_set():
-                        # One more pass from the start: ids below after_id may have come back.
-                        if after_id == 0:
-                            break
-                        after_id = 0
-                        continue
+                        break
                     writer.changed.wait(timeout=0.5)
-                    after_id = 0
                     continue
-            after_id = batch[-1][0]
-            texts = [embedding_text(title, body) for _, title, body in batch]
-            vectors = to_int8(self.encoder.embed(texts, batch_size=32))
-            ids = [pid for pid, _, _ in batch]
+                known = writer.store.stored_vectors((p.text_hash for p in batch), dims=writer.vectors.dims)
+            vectors = {**known, **self._encode_new(batch, known)}
             with writer.sync.transaction() as change:
-                writer.store.set_vectors(ids, vectors)
-                change.add(np.asarray(ids, dtype=np.uint64), vectors)
-            self.meter.note_embedded(len(ids))
+                writer.store.set_text_hashes((p.id, p.text_hash) for p in batch if p.hash_missing)
+                # Read inside the transaction: only passages that still exist and still wait (the
+                # producer may have replaced some meanwhile), so the cache never gets an orphan key.
+                waiting = writer.store.unembedded_with_hashes(vectors)
+                ids = np.asarray([pid for pid, _ in waiting], dtype=np.uint64)
+                stacked = np.stack([vectors[digest] for _, digest in waiting]) if waiting else None
+                if stacked is not None:
+                    writer.store.set_vectors(ids.tolist(), stacked)
+                    change.add(ids, stacked)
+            self.stored += len(waiting)
+            self.meter.note_embedded(len(waiting))
             self.meter.emit()
             if time.monotonic() - last_save > SAVE_VECTORS_EVERY_SECONDS:
                 writer.sync.save()
                 last_save = time.monotonic()
+
+    def _encode_new(self, batch: list[PassageToEmbed], known: dict[bytes, np.ndarray]) -> dict[bytes, np.ndarray]:
+        """text hash -> int8 vector for the texts of ``batch`` no stored vector covers, each encoded once."""
+        texts: dict[bytes, str] = {}
+        for passage in batch:
+            if passage.text_hash not in known:
+                texts.setdefault(passage.text_hash, embedding_text(passage.title, passage.body))
+        if not texts:
+            return {}
+        encoded = to_int8(self.encoder.embed(list(texts.values()), batch_size=32))
+        self.encoded += len(texts)
+        return dict(zip(texts, encoded, strict=True))
 
 
 class Indexer:
@@ -215,11 +301,9 @@ class Indexer:
         not change (a tool that restores the mtime hides an edit); only a changed hash costs a
         re-extraction."""
         control = control or IndexControl()
-        meter = _ProgressMeter(progress)
+        meter = _ProgressMeter(progress, control=control, count=self._passage_totals)
         started = time.monotonic()
-        store = self.writer.store
-        with self.writer.lock:
-            meter.to_embed = store.count_unembedded()
+        meter.recount(force=True)
         embedder = None
         if embed and self.encoder is not None:
             embedder = Embedder(self.writer, self.encoder, meter, control)
@@ -238,6 +322,7 @@ class Indexer:
                 self._finish_embedding(embedder, meter, control)
         if embedder is not None and embedder.error is not None:
             raise embedder.error
+        meter.recount(force=True)
         meter.phase = "done"
         meter.emit(force=True)
         return counts.report(embedded=meter.embedded, seconds=time.monotonic() - started,
@@ -253,7 +338,9 @@ class Indexer:
         too; the interrupt is raised once the thread is done and the vectors are saved.
         """
         with _ctrl_c_cancels(control) as interrupted:
+            meter.recount(force=True)
             meter.phase = "embedding"
+            meter.emit(force=True)
             embedder.producer_done.set()
             if embedder.ident is None and not control.cancelled:
                 embedder.start()  # not overlapping: the embedding phase starts now
@@ -294,11 +381,14 @@ class Indexer:
             file = FileAt(key, root_id, size=item.size, mtime_ns=item.mtime_ns, kind=item.kind)
             self._settle(batch, decider.decide(item.path, file, existing), counts, meter)
             meter.files_done += 1
-            meter.emit()
             batch.maybe_commit()
+            meter.recount()
+            meter.emit()
         batch.commit()
         if not control.cancelled:
             self._drop_gone(gone, counts)
+        meter.recount(force=True)
+        meter.emit(force=True)
 
     def _crawl(self, meter: _ProgressMeter, control: IndexControl) -> _Crawled | None:
         """Walk every root; None when cancelled meanwhile."""
@@ -332,6 +422,10 @@ class Indexer:
                     return None
         return crawled
 
+    def _passage_totals(self) -> tuple[int, int]:
+        with self.writer.lock:
+            return self.writer.store.passage_totals()
+
     def _find_twin(self, digest: str, exclude_id: int | None) -> DocumentRow | None:
         with self.writer.lock:
             return self.writer.store.document_with_hash(digest, exclude_id=exclude_id)
@@ -344,8 +438,7 @@ class Indexer:
         if isinstance(decision, Fail) or (isinstance(decision, Unchanged) and decision.failed):
             meter.files_failed += 1
         if isinstance(decision, Write):
-            meter.passages += len(decision.passages)
-            meter.to_embed += len(decision.passages)
+            meter.note_written(len(decision.passages))
 
     def _drop_gone(self, gone: GoneDocuments, counts: Counts) -> None:
         """Delete the documents whose file is gone (and was not found moved)."""
@@ -412,11 +505,6 @@ def _ctrl_c_cancels(control: IndexControl) -> Iterator[list[int]]:
         yield received
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def embedding_text(title: str | None, body: str) -> str:
-    """What the passage tower reads for a passage: its title line (document › heading), then its body."""
-    return f"{title}\n{body}" if title else body
 
 
 def passage_records(extracted: Extracted, text: str, chunks) -> list[NewPassage]:

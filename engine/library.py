@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import explain
 from .chunk import PieceOffsets, tokenizer_offsets, word_offsets
 from .datadir import (
     DB_NAME,
@@ -129,15 +130,18 @@ class Library:
             store.close()  # a damaged file is moved aside next (`set_aside_damaged_index`): let it go
             raise
         self._searcher = Searcher(store=self._reader, vectors=self.vectors,
-                                  encoder=(lambda: self.model.question) if model else None)  # type: ignore[union-attr]
+                                  encoder=(lambda: self.model.question) if model else None,  # type: ignore[union-attr]
+                                  passage_encoder=(lambda: self.model.passage) if model else None)  # type: ignore[union-attr]
 
     # -- opening --------------------------------------------------------------------------------
     @classmethod
     def open(cls, data_dir: Path | str | None = None, *, model_dir: Path | str | None = None,
-             model: Model | None = None, extract: Callable | None = None, passage_threads: int = 2) -> Library:
+             model: Model | None = None, extract: Callable | None = None,
+             passage_threads: int | None = None) -> Library:
         """Open (creating if needed) the index in ``data_dir`` (default: the platform's user data dir,
         or $LIBRARIAN_DATA_DIR). ``model_dir`` defaults to the shipped model; ``passage_threads`` is
-        how many threads embed passages while indexing (the app leaves a core to its window)."""
+        how many threads embed passages while indexing (default: every core; one while someone types,
+        see `set_typing`)."""
         path = resolve_data_dir(data_dir)
         prepare_data_dir(path)
         if model is None:
@@ -383,6 +387,13 @@ class Library:
         if self.model is not None:
             self._vectors_generation = self._vector_sync(store).save()
 
+    def set_typing(self, typing: bool) -> None:
+        """Someone is typing (True) or the search box has gone idle (False). While someone types,
+        passages are embedded with one thread, from the next batch on, so the window keeps a core;
+        otherwise with every core. Cheap and safe from any thread (the app calls it per keystroke)."""
+        if self.model is not None:
+            self.model.threads.set_typing(typing)
+
     # -- reading --------------------------------------------------------------------------------
     def search(self, query: str, *, k: int = 10, mode: Mode = "hybrid",
                filters: SearchFilters | None = None) -> SearchResult:
@@ -394,7 +405,10 @@ class Library:
             mode = "keyword"  # vectors of another model must never be compared with this one's
         return self._searcher.search(query, k=k, mode=mode, filters=filters)
 
-    def passage_context(self, passage_id: int, *, before: int = 1, after: int = 1) -> PassageContext:
+    def passage_context(self, passage_id: int, *, before: int = 1, after: int = 1,
+                        query: str | None = None) -> PassageContext:
+        """The passage in its neighbours' text. Given the ``query`` it was found for, also where the
+        query's words sit in that text and the passage's sentence closest in meaning to it."""
         store = self._reader()
         with store.snapshot():  # the passage, its document and its neighbours as of one moment
             row = store.passages_by_ids([passage_id]).get(passage_id)
@@ -412,8 +426,15 @@ class Library:
             else:
                 context, span = body, (0, len(body))
         path = key_path(doc.path)
+        word_spans: tuple[tuple[int, int], ...] = ()
+        meaning_span = None
+        if query and query.strip():
+            word_spans = explain.word_spans(context, query)
+            if not self.model_mismatch:
+                meaning_span = explain.closest_sentence(self.model, context, span, query)
         return PassageContext(path=path, title=doc.title or display_path(path), kind=doc.kind or "",
-                              locator=Locator.from_dict(json.loads(locator)), text=context, passage_span=span)
+                              locator=Locator.from_dict(json.loads(locator)), text=context, passage_span=span,
+                              word_spans=word_spans, meaning_span=meaning_span)
 
     def status(self) -> Status:
         store = self._reader()

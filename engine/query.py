@@ -79,6 +79,14 @@ class ParsedQuery:
         parts = [_quote(t) for t in terms] + [_quote(" ".join(p)) for p in phrases]
         return " AND ".join(parts) or None
 
+    def shown_terms(self) -> tuple[str, ...]:
+        """The keyword terms and the words of the phrases, in the query's order, each once: what a
+        result says it matched ("words: sourdough, starter")."""
+        words = dict.fromkeys(self.terms)
+        for phrase in self.phrases:
+            words.update(dict.fromkeys(phrase))
+        return tuple(words)
+
     def highlight_terms(self) -> tuple[str, ...]:
         words = set(self.terms)
         for phrase in self.phrases:

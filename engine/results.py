@@ -11,6 +11,8 @@ always valid UTF-8 and still names the very file.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -51,6 +53,24 @@ class Hit:
     matched: Matched
     other_passages: int  # how many more passages of this document matched
     duplicates: tuple[str, ...] = ()  # other paths with the same content
+    # Why it matched, in words a person can check: the query words the passage holds (as the query
+    # spelled them), and the cosine of the passage to the question (None: keyword mode, or no vector yet).
+    words: tuple[str, ...] = ()
+    similarity: float | None = None
+    weak: bool = False  # below the relevance floor: shown only behind "show weaker matches" / --all
+    root: str = ""  # the library folder the document lies in ("" for records): show paths relative to it
+
+    @property
+    def why(self) -> str:
+        """One line: "meaning 0.71 · words: sourdough, starter" (the parts that carried the match)."""
+        parts = []
+        if self.similarity is not None and self.matched in ("meaning", "both"):
+            parts.append(f"meaning {self.similarity:.2f}")
+        if self.words:
+            parts.append("words: " + ", ".join(self.words))
+        elif self.matched in ("words", "both") and self.similarity is None:
+            parts.append("words")
+        return " · ".join(parts)
 
     @property
     def display_path(self) -> str:
@@ -72,6 +92,9 @@ class Hit:
             "locator_text": str(self.locator),
             "matched": self.matched,
             "other_passages": self.other_passages,
+            "words": list(self.words),
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
+            "weak": self.weak,
             "duplicates": [display_path(p) for p in self.duplicates],
             **_bytes_of("duplicates", self.duplicates),
             "document_id": self.document_id,
@@ -94,6 +117,11 @@ class SearchResult:
     timings_ms: dict[str, float] = field(default_factory=dict)  # encode / ann / fts / fuse
     notes: tuple[str, ...] = ()  # how the query was read, when it matters: "query shortened to ..."
 
+    @property
+    def strong(self) -> tuple[Hit, ...]:
+        """The hits above the relevance floor: what a list shows before "show weaker matches"."""
+        return tuple(hit for hit in self.hits if not hit.weak)
+
 
 @dataclass(frozen=True, slots=True)
 class PassageContext:
@@ -105,10 +133,28 @@ class PassageContext:
     locator: Locator
     text: str  # the surrounding text
     passage_span: tuple[int, int]  # where the passage sits in ``text``
+    # Given a query (`Library.passage_context(..., query=)`): where its words sit in ``text``, and the
+    # sentence of the passage closest in meaning to it (None without a vector model).
+    word_spans: tuple[tuple[int, int], ...] = ()
+    meaning_span: tuple[int, int] | None = None
 
     @property
     def display_path(self) -> str:
         return display_path(self.path)
+
+
+def duration_text(seconds: float | None) -> str:
+    """How long, the way a person says it: "less than a minute", "about 10 min", "about 3 h 02 min";
+    "" when unknown. The CLI's progress lines and the app's status strip both read it."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return ""
+    if seconds < 60:
+        return "less than a minute"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes:02d} min"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +169,20 @@ class Progress:
     passages: int = 0
     embedded: int = 0
     to_embed: int = 0
-    rate: float = 0.0  # passages embedded per second, recent
-    eta_s: float | None = None
+    rate: float = 0.0  # passages embedded per second, over the last minute of unpaused time
+    eta_s: float | None = None  # from that rate; held (not counting down) while paused
     current: str = ""
+    paused: bool = False
+    # The whole library as stored now (the numbers `Status` gives): what "meaning: 34%" is made of.
+    library_passages: int = 0
+    library_embedded: int = 0
+
+    @property
+    def meaning_percent(self) -> int:
+        """Share of the library's passages with a vector, rounded down (100 only when all are)."""
+        if not self.library_passages:
+            return 100
+        return self.library_embedded * 100 // self.library_passages
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,20 +258,37 @@ class CheckReport:
 class IndexControl:
     """Pause, resume and cancel a running `Library.update` from another thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._running = threading.Event()
         self._running.set()
         self._cancelled = threading.Event()
+        self._clock = clock  # for `paused_seconds`; a test's fake clock drives it
+        self._pause_lock = threading.Lock()
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
 
     def pause(self) -> None:
-        self._running.clear()
+        with self._pause_lock:
+            if self._paused_at is None:
+                self._paused_at = self._clock()
+            self._running.clear()
 
     def resume(self) -> None:
-        self._running.set()
+        with self._pause_lock:
+            if self._paused_at is not None:
+                self._paused_total += self._clock() - self._paused_at
+                self._paused_at = None
+            self._running.set()
+
+    def paused_seconds(self) -> float:
+        """Seconds spent paused so far (by its clock): a progress meter's clock stands still then."""
+        with self._pause_lock:
+            ongoing = self._clock() - self._paused_at if self._paused_at is not None else 0.0
+            return self._paused_total + max(ongoing, 0.0)
 
     def cancel(self) -> None:
         self._cancelled.set()
-        self._running.set()
+        self.resume()
 
     @property
     def paused(self) -> bool:

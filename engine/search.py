@@ -16,7 +16,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from . import similar
 from .encoders import Encoder
 from .errors import QueryError
 from .extract.base import Locator
+from .passage_text import embedding_text
 from .paths import display_path, key_path, path_key
 from .query import WORD_START, ParsedQuery, clean_text, is_cjk, parse
 from .results import Hit, Matched, Mode, SearchFilters, SearchResult
@@ -39,6 +42,14 @@ COMMON_TERM_SHARE = 0.2  # hybrid mode: terms in more than this share of passage
 NAME_MATCHES = 20
 NAME_BONUS = 0.35
 DENSE_WEIGHT = 0.65
+# How far keyword evidence is trusted (`keyword_trust`): full at CLOSE_TO_BEST of the best cosine,
+# falling with this power below it; the query's agreement is read on its first AGREEMENT_DEPTH
+# keyword candidates. Measured on the BEIR collections and devsets/debian-docs (benchmarks/tune_fusion.py).
+CLOSE_TO_BEST = 0.75
+WHOLE_QUERY = 0.999  # coverage of a passage holding every term of the query
+SURE_OF_MEANING = 0.4  # below this best cosine meaning has no answer to agree with: words count in full
+TRUST_SHARPNESS = 4
+AGREEMENT_DEPTH = 5
 MEANING_COSINE = 0.5
 MEANING_MIN_COSINE = 0.25
 MEANING_SHARE_OF_BEST = 0.8
@@ -50,6 +61,18 @@ NEAR_DUPLICATE_POOL = 2  # ... looking for them among twice as many documents
 FILL_ROUNDS = 3
 FILL_GROWTH = 4
 SNIPPET_CHARS = 320
+# Partly embedded library: the first EMBED_ON_THE_FLY keyword candidates without a vector are encoded
+# during the search (cached by passage id: a passage's text never changes under its id); the others
+# get the mean cosine of the first IMPUTE_FROM keyword candidates that have one (`fuse`). Measured on
+# the dev sets with 20% of the documents embedded (benchmarks/tune_fusion.py).
+EMBED_ON_THE_FLY = 8
+ON_THE_FLY_CACHE = 4096
+IMPUTE_FROM = 30
+IMPUTE_DENSE_RANK = 10
+# The relevance floor (`weak_matches`).
+HYBRID_FLOOR = 0.25
+DENSE_FLOOR = 0.35
+KEYWORD_SHARE_OF_BEST = 0.5
 BM25_WEIGHTS = (2.0, 1.0, 1.0)  # title, body, split identifiers
 
 
@@ -62,27 +85,104 @@ class Ranked:
     scores: tuple[float, ...]
     coverage: dict[int, float] = field(default_factory=dict)
     more: bool = False  # the retriever stopped at its limit: asking for more would find more
+    words: dict[int, tuple[str, ...]] = field(default_factory=dict)  # keyword lists: the query words each holds
 
 
 def convex_fuse(keyword: Ranked, dense: Ranked, *, dense_weight: float = DENSE_WEIGHT,
-                extra_similarities: dict[int, float] | None = None) -> dict[int, float]:
-    """dense_weight · cosine + (1 − dense_weight) · BM25 / best BM25 · coverage.
+                extra_similarities: dict[int, float] | None = None,
+                guessed: dict[int, float] | None = None) -> dict[int, float]:
+    """dense_weight · cosine + (1 − dense_weight) · trust · BM25 / best BM25 · coverage.
 
     Cosine keeps its magnitude (RRF would flatten a clear semantic winner into "rank 1 vs rank 3"),
     and a keyword match counts in proportion to how much of the query the passage holds: a passage
     sharing one common word of "fast automobile" is weak evidence however well BM25 ranks it among
     the passages that share only that word, while one holding every term, or the rare ones, keeps
     its full weight. ``extra_similarities`` gives the cosine of keyword candidates the dense list
-    did not reach. Tuned on the development collections (benchmarks/tune_fusion.py): the plateau
-    runs from 0.6 to 0.7; coverage to the first power.
-    """
+    did not reach, ``guessed`` the cosine `fuse` expects of those without a vector yet (used for
+    their score, never to judge them: their trust is full). Tuned on the development collections
+    (benchmarks/tune_fusion.py): the plateau runs from 0.6 to 0.7; coverage to the first power.
+
+    ``trust`` (`keyword_trust`) is how far the keyword evidence is about what the question means:
+    on a question asked in other words than the documents' ("count how many times each word
+    appears"), the passages sharing its words are about something else ("timeit ... times"), and
+    with full weight they pushed the right answer, found by meaning alone, down the list (hybrid
+    ranked worse than dense on the real-library dev set: MRR .594 vs .689)."""
     cosine = {**(extra_similarities or {}), **dict(zip(dense.ids, dense.scores, strict=True))}
     top = max(keyword.scores, default=0.0)
-    fused = {pid: dense_weight * max(sim, 0.0) for pid, sim in cosine.items()}
+    fused = {pid: dense_weight * max(sim, 0.0) for pid, sim in {**(guessed or {}), **cosine}.items()}
     if top > 0:
+        trust = keyword_trust(keyword, dense, cosine)
         for pid, score in zip(keyword.ids, keyword.scores, strict=True):
-            fused[pid] = fused.get(pid, 0.0) + (1 - dense_weight) * (score / top) * keyword.coverage.get(pid, 1.0)
+            fused[pid] = (fused.get(pid, 0.0)
+                          + (1 - dense_weight) * trust(pid) * (score / top) * keyword.coverage.get(pid, 1.0))
     return fused
+
+
+def keyword_trust(keyword: Ranked, dense: Ranked, cosine: dict[int, float]) -> Callable[[int], float]:
+    """How much a keyword candidate's match counts, from 0 to 1: the product of two agreements with
+    meaning, each full at `CLOSE_TO_BEST` of the best cosine and falling as its `TRUST_SHARPNESS`-th
+    power below it.
+
+    - the query's: the mean cosine of its first `AGREEMENT_DEPTH` keyword candidates, against the
+      best cosine of any passage. When the passages that hold the question's words are far from
+      what it means, its words were the asking, not the topic, and keyword evidence counts less for
+      every passage;
+    - the passage's: its own cosine against the best. A passage far below the best in meaning keeps
+      little of its keyword score, so a shared word does not lift it over the passages that answer.
+
+    A passage holding every word of the query is trusted in full: that is an exact name, code or
+    phrase found as typed ("EADDRINUSE", "kayaks"), which an encoder may not understand.
+
+    The two together recovered most of the gap on paraphrased questions (real-library MRR .594 →
+    .675, dense .689) and kept exact names first (.921), for −0.004 nDCG on the BEIR collections,
+    where the keyword side of long, topical questions agrees with the dense side. When no passage is
+    close in meaning (the best cosine under `SURE_OF_MEANING`, or no vectors yet), meaning has no
+    answer to agree with, and every keyword match counts in full."""
+    best = dense.scores[0] if dense.scores else max(cosine.values(), default=0.0)
+    if best < SURE_OF_MEANING:
+        return lambda _pid: 1.0  # meaning itself is unsure (no passage is a strong match): words decide
+    near = CLOSE_TO_BEST * best
+    seen = [cosine[pid] for pid in keyword.ids[:AGREEMENT_DEPTH] if pid in cosine]
+    agreement = sum(seen) / len(seen) if seen else near
+    query = min(1.0, max(agreement, 0.0) / near) ** TRUST_SHARPNESS
+
+    def trust(pid: int) -> float:
+        if keyword.coverage.get(pid, 0.0) >= WHOLE_QUERY:
+            return 1.0  # it holds every word of the query: a name, a code, a phrase, found as typed
+        return query * min(1.0, max(cosine.get(pid, near), 0.0) / near) ** TRUST_SHARPNESS
+
+    return trust
+
+
+def fuse(keyword: Ranked, dense: Ranked, cosine: dict[int, float]) -> dict[int, float]:
+    """Passage scores for hybrid mode from the two candidate lists (`convex_fuse`). ``cosine``: the
+    similarity of the keyword candidates the dense list did not reach, for those that have a vector.
+
+    While the library is still being embedded, a keyword candidate may have no vector yet. Scored
+    with a cosine of 0 it would sink below every embedded passage, and the embedded part of the
+    library would flood the results (hybrid fell below keyword alone at 20% embedded). It is given
+    instead the cosine its keyword evidence predicts: the mean cosine of the best keyword candidates
+    that do have one (`expected_cosine`), so embedded and unembedded passages compete on one scale,
+    and a fully embedded index is scored exactly as before."""
+    known = {**cosine, **dict(zip(dense.ids, dense.scores, strict=True))}
+    missing = [pid for pid in keyword.ids if pid not in known]
+    guessed = dict.fromkeys(missing, expected_cosine(keyword, known, dense)) if missing else None
+    return convex_fuse(keyword, dense, extra_similarities=cosine, guessed=guessed)
+
+
+def expected_cosine(keyword: Ranked, known: dict[int, float], dense: Ranked) -> float:
+    """The cosine a keyword candidate without a vector most likely has: the mean over the first
+    `IMPUTE_FROM` keyword candidates that have one (keyword evidence of the same query, the same
+    depth); failing that, what the dense list's `IMPUTE_DENSE_RANK`-th result has; else 0 (nothing
+    embedded: hybrid ranks as keyword does)."""
+    seen = [known[pid] for pid in keyword.ids[:IMPUTE_FROM] if pid in known]
+    if not seen:
+        seen = [known[pid] for pid in keyword.ids if pid in known]
+    if seen:
+        return max(sum(seen) / len(seen), 0.0)
+    if dense.scores:
+        return max(dense.scores[min(IMPUTE_DENSE_RANK, len(dense.scores)) - 1], 0.0)
+    return 0.0
 
 
 def rrf(lists: Sequence[Ranked], *, k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[int, float]:
@@ -93,6 +193,33 @@ def rrf(lists: Sequence[Ranked], *, k: int = RRF_K, weights: Sequence[float] | N
         for rank, pid in enumerate(ranked.ids, start=1):
             fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
     return fused
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a search knows of each candidate passage, kept to explain its results."""
+
+    cosine: dict[int, float]  # passages with a vector: their similarity to the question
+    words: dict[int, tuple[str, ...]]  # keyword candidates: the query words they hold
+    coverage: dict[int, float]  # keyword candidates: the IDF-weighted share of the query they hold
+
+
+def weak_matches(scores: Sequence[float], coverages: Sequence[float], mode: Mode) -> list[bool]:
+    """Which results (best first) fall below the relevance floor: shown only on request ("show weaker
+    matches", `--all`). Calibrated on the development collections with questions of the other
+    collections asked of each (none of whose results is relevant): in hybrid mode the floor keeps
+    0.97-1.00 of the relevant documents a top 10 holds and shows 0.7-3.5 results (of 10) for a
+    question the library cannot answer (benchmarks/tune_fusion.py floor).
+
+    hybrid: the fused score (cosine-led, `convex_fuse`) under `HYBRID_FLOOR`; dense: the cosine under
+    `DENSE_FLOOR`. Keyword mode has no scale of its own (BM25 grows with the query), so a result is
+    weak when it holds less than `KEYWORD_SHARE_OF_BEST` of what the best one holds of the query's
+    words (IDF-weighted coverage)."""
+    if mode == "keyword":
+        best = max(coverages, default=0.0)
+        return [coverage < KEYWORD_SHARE_OF_BEST * best for coverage in coverages]
+    floor = HYBRID_FLOOR if mode == "hybrid" else DENSE_FLOOR
+    return [score < floor for score in scores]
 
 
 @dataclass(slots=True)
@@ -195,10 +322,14 @@ def document_filter(filters: SearchFilters | None) -> DocumentFilter | None:
 
 
 class Searcher:
-    def __init__(self, *, store: Callable[[], Store], vectors: VectorCache | None, encoder: Callable[[], Encoder] | None) -> None:
+    def __init__(self, *, store: Callable[[], Store], vectors: VectorCache | None, encoder: Callable[[], Encoder] | None,
+                 passage_encoder: Callable[[], Encoder] | None = None) -> None:
         self._store = store
         self._vectors = vectors
         self._encoder = encoder
+        self._passage_encoder = passage_encoder
+        self._on_the_fly: OrderedDict[int, np.ndarray] = OrderedDict()  # passage id -> vector (LRU)
+        self._on_the_fly_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._idf_cache: dict[str, int] = {}
         self._idf_size = -1
@@ -264,11 +395,15 @@ class Searcher:
         named = self._named(store, parsed, filters) if mode != "dense" else []
         timings["fts"] = timings.get("fts", 0.0) + (time.perf_counter() - t) * 1000
         t = time.perf_counter()
+        cosine = dict(zip(dense.ids, dense.scores, strict=True))
         if mode == "hybrid":
-            reached = set(dense.ids)
-            extra = (self._vectors.similarities(query_vector, [i for i in keyword.ids if i not in reached])
+            extra = (self._vectors.similarities(query_vector, [i for i in keyword.ids if i not in cosine])
                      if query_vector is not None and self._vectors is not None else {})
-            fused = convex_fuse(keyword, dense, extra_similarities=extra)
+            if query_vector is not None:
+                unembedded = [i for i in keyword.ids if i not in cosine and i not in extra][:EMBED_ON_THE_FLY]
+                extra.update(self._cosine_on_the_fly(store, query_vector, unembedded))
+            fused = fuse(keyword, dense, extra)
+            cosine.update(extra)
         else:
             only = lists[0]
             fused = dict(zip(only.ids, only.scores, strict=True))
@@ -278,7 +413,7 @@ class Searcher:
         doc_of = {pid: candidate.document_id for pid, candidate in info.items()}
         words = set(keyword.ids) | set(keyword.coverage)
         groups = group_by_document(fused, doc_of, keyword=words, dense=close_in_meaning(dense))
-        hits = self._hits(store, groups, info, parsed, k, mode)
+        hits = self._hits(store, groups, info, parsed, k, mode, Evidence(cosine, keyword.words, keyword.coverage))
         timings["fuse"] = timings.get("fuse", 0.0) + (time.perf_counter() - t) * 1000
         return hits, keyword.more or dense.more
 
@@ -307,12 +442,14 @@ class Searcher:
             weight_of_stem[_stem(term)] = weight_of_stem.get(_stem(term), 0.0) + idf[term]
         pattern = _stems_pattern(tuple(weight_of_stem))
         weight_of_found = {_squash(stem): weight for stem, weight in weight_of_stem.items()}
-        coverage = {}
+        shown = [(term, _squash(_stem(term))) for term in parsed.shown_terms()]  # in the query's order
+        coverage, words = {}, {}
         for pid, text in store.passage_texts(ids).items():
             held = f"{text.title}\n{text.body}\n{text.words}".lower()
             found = {_squash(m.group(0)) for m in pattern.finditer(held)} if pattern else set()
             coverage[pid] = sum(weight_of_found.get(stem, 0.0) for stem in found) / total
-        return Ranked(tuple(ids), tuple(-m.bm25 for m in matches), coverage, more)
+            words[pid] = tuple(term for term, stem in shown if stem in found)
+        return Ranked(tuple(ids), tuple(-m.bm25 for m in matches), coverage, more, words)
 
     def _named(self, store: Store, parsed: ParsedQuery, filters: SearchFilters | None) -> list[int]:
         """Documents whose file name holds every word of the query (and its phrases)."""
@@ -372,6 +509,32 @@ class Searcher:
         started = time.perf_counter()
         return self._encoder().embed_query(text), (time.perf_counter() - started) * 1000
 
+    def _cosine_on_the_fly(self, store: Store, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """The cosine of passages that have no vector yet (the library is still being embedded), encoded
+        now with the passage tower, as the embedder will. Few (`EMBED_ON_THE_FLY`) and cached, so the
+        next keystroke of the same query pays nothing for them."""
+        if not ids or self._passage_encoder is None:
+            return {}
+        with self._on_the_fly_lock:
+            cached = {pid: self._on_the_fly[pid] for pid in ids if pid in self._on_the_fly}
+            for pid in cached:
+                self._on_the_fly.move_to_end(pid)
+        wanted = [pid for pid in ids if pid not in cached]
+        if wanted:
+            texts = store.passage_texts(wanted)
+            wanted = [pid for pid in wanted if pid in texts]
+            if wanted:
+                vectors = self._passage_encoder().embed([embedding_text(texts[p].title, texts[p].body) for p in wanted])
+                with self._on_the_fly_lock:
+                    for pid, vector in zip(wanted, vectors, strict=True):
+                        cached[pid] = self._on_the_fly[pid] = np.asarray(vector, dtype=np.float32)
+                    while len(self._on_the_fly) > ON_THE_FLY_CACHE:
+                        self._on_the_fly.popitem(last=False)
+        query = query_vector.astype(np.float32)
+        norm = max(float(np.linalg.norm(query)), 1e-12)
+        return {pid: float(vector @ query / max(float(np.linalg.norm(vector)) * norm, 1e-12))
+                for pid, vector in cached.items()}
+
     def _dense(self, store: Store, query_vector: np.ndarray | None, limit: int, filters: SearchFilters | None,
                timings: dict[str, float]) -> Ranked:
         if query_vector is None or self._vectors is None:
@@ -393,26 +556,33 @@ class Searcher:
     # -- assembling hits ------------------------------------------------------------------------
     @staticmethod
     def _hits(store: Store, groups: list[_DocGroup], info: dict[int, Candidate],
-              parsed: ParsedQuery, k: int, mode: Mode) -> list[Hit]:
+              parsed: ParsedQuery, k: int, mode: Mode, evidence: Evidence) -> list[Hit]:
         shown, duplicate_docs = fold_copies(store, groups, info, k)
         details = store.shown_passages([g.best_pid for g in shown] + [p for ps in duplicate_docs for p in ps])
         terms = parsed.highlight_terms()
+        weak = weak_matches([g.score for g in shown], [evidence.coverage.get(g.best_pid, 0.0) for g in shown], mode)
         hits: list[Hit] = []
         for index, group in enumerate(shown):
             passage = details[group.best_pid]  # the same snapshot as ``info``: still there
             path = key_path(passage.path)
             snippet, spans = make_snippet(passage.body, terms)
+            words = evidence.words.get(group.best_pid, ()) if mode != "dense" else ()
+            similarity = evidence.cosine.get(group.best_pid) if mode != "keyword" else None
             matched: Matched = "both" if group.words and group.meaning else "words" if group.words else "meaning"
             if mode == "keyword":
                 matched = "words"
             elif mode == "dense":
                 matched = "both" if spans else "meaning"
+            elif not words and group.meaning:
+                matched = "meaning"  # another passage of it held words; the one shown is here for its meaning
             hits.append(Hit(document_id=passage.document_id, path=path, title=passage.title or display_path(path),
                             kind=passage.kind or "", modified=passage.mtime_ns / 1e9,
                             score=group.score, passage_id=group.best_pid, passage=passage.ordinal, snippet=snippet,
                             highlights=tuple(spans), locator=Locator.from_dict(passage.locator),
                             matched=matched, other_passages=group.passages - 1,
-                            duplicates=tuple(key_path(details[p].path) for p in duplicate_docs[index])))
+                            duplicates=tuple(key_path(details[p].path) for p in duplicate_docs[index]),
+                            words=words, similarity=similarity, weak=weak[index],
+                            root=key_path(passage.root) if passage.root else ""))
         return hits
 
 
@@ -453,9 +623,21 @@ def _stems_pattern(stems: tuple[str, ...]) -> re.Pattern[str] | None:
 
 @functools.lru_cache(maxsize=256)
 def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    """Words that start like a query term (for highlighting); CJK terms as they are."""
-    return _alternatives([_word_piece(_stem(t)) + r"\w*" for t in terms if not is_cjk(t)],
+    """The query terms' words for highlighting: a word that starts like a term and goes on by at most
+    a few letters more than the term itself (its inflections: "baked", "breads", "dough's"), so "bread"
+    marks "breads" but not "breakfast"; CJK terms as they are."""
+    return _alternatives([_word_piece(_stem(t)) + rf"\w{{0,{len(t) - len(_stem(t)) + INFLECTION_LETTERS}}}(?!\w)"
+                          for t in terms if not is_cjk(t)],
                          [re.escape(t) for t in terms if is_cjk(t)], re.IGNORECASE)
+
+
+INFLECTION_LETTERS = 3  # -ing, -ers, -ies, -'s: what an English inflection adds past the word
+
+
+def term_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """[start, end) spans in ``text`` of the words that start like one of ``terms``."""
+    pattern = _term_pattern(tuple(terms))
+    return [m.span() for m in pattern.finditer(text)] if pattern else []
 
 
 def make_snippet(body: str, terms: Sequence[str], *, width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                          (QPalette.ColorRole.Base, "#1e1f22"), (QPalette.ColorRole.AlternateBase, "#26282c"),
                          (QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.Button, "#34363b"),
                          (QPalette.ColorRole.ButtonText, "#e6e6e6"), (QPalette.ColorRole.Highlight, "#3b7dd8"),
-                         (QPalette.ColorRole.HighlightedText, "#ffffff"),
+                         (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.Link, "#7ab0ff"),
                          (QPalette.ColorRole.PlaceholderText, "#9a9ca3"), (QPalette.ColorRole.ToolTipBase, "#2b2d31"),
                          (QPalette.ColorRole.ToolTipText, "#e6e6e6")):
         dark.setColor(role, QColor(colour))

@@ -67,3 +67,69 @@ def test_malformed_collection_is_one_clear_line(tmp_path, capsys):
     assert main(["eval", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("librarian: error:") and err.count("\n") == 1
+
+
+# -- a real-library dev set: questions.tsv scored on a folder of files ---------------------------------
+LIBRARY_FILES = {
+    "notes/bread.md": "# Sourdough bread\n\nFeed the starter with flour and water the night before baking.",
+    "notes/bike.txt": "Bicycle repair\n\nTo fix a flat tyre, remove the inner tube and patch the puncture.",
+    "code/config.py": "PROMPT_COMMAND = 'history -a'\n# runs before every prompt is shown\n",
+    "copies/bike-copy.txt": "Bicycle repair\n\nTo fix a flat tyre, remove the inner tube and patch the puncture.",
+}
+QUESTIONS = ("kind\tquestion\tanswers\n"
+             "paraphrase\tmending a punctured wheel\tcopies/bike-copy.txt\n"  # its copy is what is shown
+             "paraphrase\tfeeding the starter the night before\tnotes/bread.md\n"
+             "exact\tPROMPT_COMMAND\tcode/config.py | notes/missing.txt\n")
+
+
+@pytest.fixture
+def devset(tmp_path: Path) -> tuple[Path, Path]:
+    library = tmp_path / "library"
+    for name, text in LIBRARY_FILES.items():
+        (library / name).parent.mkdir(parents=True, exist_ok=True)
+        (library / name).write_text(text)
+    folder = tmp_path / "devset"
+    folder.mkdir()
+    (folder / "questions.tsv").write_text(QUESTIONS)
+    return folder, library
+
+
+def test_library_devset_scores_each_kind_and_mode_and_counts_copies(devset, tmp_path, capsys):
+    folder, library = devset
+    index = tmp_path / "index"
+    argv = ["eval", str(folder), "--library", str(library), "--index", str(index), "--mode", "all", "--json"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {(r["kind"], r["mode"]) for r in rows} == {(k, m) for k in ("exact", "paraphrase")
+                                                      for m in ("hybrid", "dense", "keyword")}
+    by = {(r["kind"], r["mode"]): r for r in rows}
+    assert by["exact", "keyword"]["queries"] == 1 and by["paraphrase", "keyword"]["queries"] == 2
+    assert by["exact", "keyword"]["mrr@10"] == 1.0  # an answer list may name files that do not exist
+    # the bike answer is a copy folded into the other file's result: it counts as found
+    assert by["paraphrase", "hybrid"]["success@10"] == 1.0
+    assert (index / "index.sqlite3").exists()  # kept for the next run
+    assert main(argv[:-1]) == 0  # the text table, from the kept index
+    assert "S@3" in capsys.readouterr().out
+
+
+def test_library_devset_with_a_share_embedded_writes_nothing(devset, tmp_path, capsys):
+    folder, library = devset
+    index = tmp_path / "index"
+    base = ["eval", str(folder), "--library", str(library), "--index", str(index), "--mode", "dense", "--json"]
+    assert main(base) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert main([*base, "--embedded", "0"]) == 0
+    none = json.loads(capsys.readouterr().out)
+    assert all(r["success@10"] == 0.0 for r in none)  # no vector: dense finds nothing
+    assert main(base) == 0  # the vectors left out were left out of that run only
+    again = json.loads(capsys.readouterr().out)
+    assert [{**r, "query_ms_p50": 0} for r in again] == [{**r, "query_ms_p50": 0} for r in full]
+
+
+def test_library_devset_needs_its_folder_and_a_good_header(devset, tmp_path, capsys):
+    folder, _ = devset
+    assert main(["eval", str(folder)]) == 1
+    assert "--library" in capsys.readouterr().err
+    (folder / "questions.tsv").write_text("question\tanswer\nx\ty\n")
+    assert main(["eval", str(folder), "--library", str(tmp_path)]) == 1
+    assert "header" in capsys.readouterr().err

@@ -158,10 +158,12 @@ def test_markdown_sections_heading_paths_and_lines(tmp_path):
     assert "tags:" not in "".join(s.text for s in result.segments)
 
 
-def test_markdown_title_falls_back_to_first_h1_then_file_name(tmp_path):
+def test_markdown_title_falls_back_to_first_h1_then_first_heading_then_file_name(tmp_path):
     assert extract(_write(tmp_path, "a.md", "intro\n\n# Real Title\ntext")).title == "Real Title"
     result = extract(_write(tmp_path, "plain-notes.md", "## only h2\ntext"))
-    assert result.title == "plain-notes"
+    assert result.title == "only h2"
+    prose = extract(_write(tmp_path, "prose-notes.md", "it rained all day\nand the river rose.\n\n## Later\n"))
+    assert prose.title == "prose-notes"
     assert result.segments[0].locator.heading == "only h2"
 
 

@@ -190,12 +190,15 @@ HTML_TITLES = [
     ("<title>Bash Manual: Shell Parameters</title>", "<h1>Shell Parameters</h1>", "Shell Parameters"),
     ("<title>Lists — Python 3.12 documentation</title>", "<h1>Lists¶</h1>", "Lists"),
     ("<title>Getting started | Foo docs</title>", "<h1>Installing Foo</h1>", "Installing Foo"),
-    # the <h1> is the site's banner, not the page's name
-    ("<title>Install guide - MySite</title>", "<h1>MySite</h1>", "Install guide - MySite"),
+    # the <h1> is the site's banner, not the page's name: the <title> less the site's name
+    ("<title>Install guide - MySite</title>", "<h1>MySite</h1>", "Install guide"),
     # the <title> is a longer phrase, not the <h1> plus decoration
     ("<title>Introduction to Python</title>", "<h1>Introduction</h1>", "Introduction to Python"),
-    # several <h1>: none of them names the page
-    ("<title>Docs | Foo</title>", "<h1>One</h1><h1>Two</h1>", "Docs | Foo"),
+    # several <h1>: none of them names the page; the <title> less the site's suffix does
+    ("<title>Docs | Foo</title>", "<h1>One</h1><h1>Two</h1>", "Docs"),
+    ("<title>Floats — Python 3.11.2 documentation</title>", "<h1>Floats¶</h1><h1>Pack¶</h1>", "Floats"),
+    # Sphinx's stand-in for a page without a title: the file name
+    ("<title>&lt;no title&gt; — Python 3.11.2 documentation</title>", "<p>text</p>", "page"),
     # no <title>: the <h1>
     ("", "<h1>Only heading</h1>", "Only heading"),
 ]

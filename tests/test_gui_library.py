@@ -181,7 +181,7 @@ def test_add_and_remove_folders_from_the_library_dialog(qtbot, tmp_path, docs, m
         dialog.add_requested.emit(str(other))
     qtbot.waitUntil(lambda: dialog.roots.count() == 2)
     assert "documents" in dialog.summary.text()
-    assert dialog.roots.item(0).text().endswith("Searchable")
+    assert dialog.roots.item(0).text().endswith("Words: ready · meaning: ready")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     dialog.roots.setCurrentRow(0)
     with qtbot.waitSignal(w.indexing.idle, timeout=20000):

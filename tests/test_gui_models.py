@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -111,13 +112,19 @@ def test_progress_reads_as_a_sentence():
     assert progress_text(scanning) == "Looking for files… 120 files found"
     assert progress_fraction(scanning) == (0, 0)
     reading = Progress(phase="indexing", files_total=40, files_done=12, passages=300, embedded=120,
-                       to_embed=300, files_failed=1, eta_s=90)
-    assert progress_text(reading) == ("Reading files: 12 of 40 · 300 passages · meaning 120 of 300 · "
+                       to_embed=300, files_failed=1, eta_s=90, library_passages=400, library_embedded=136)
+    assert progress_text(reading) == ("Reading files: 12 of 40 · words: ready · meaning: 34% · "
                                       "1 problem · about 2 min left")
     assert progress_fraction(reading) == (12, 40)
-    embedding = Progress(phase="embedding", embedded=50, to_embed=200)
-    assert progress_text(embedding) == "Understanding meaning: 50 of 200 passages"
+    # Paused: the estimate is not shown (nothing counts down).
+    assert progress_text(reading, paused=True).endswith("· 1 problem")
+    assert "left" not in progress_text(replace(reading, paused=True))
+    embedding = Progress(phase="embedding", embedded=50, to_embed=200, library_passages=1000, library_embedded=850)
+    assert progress_text(embedding) == ("Understanding meaning: words: ready · meaning: 85% "
+                                        "(850 of 1,000 passages)")
     assert progress_fraction(embedding) == (50, 200)
+    # 99.9% is not "ready": rounded down, ready only when every passage has its vector.
+    assert "meaning: 99%" in progress_text(replace(embedding, library_embedded=999))
     assert progress_text(Progress(phase="done")) == "Up to date"
 
 
@@ -135,7 +142,7 @@ def test_root_state_counts_its_own_failures_only():
     status = Status(roots=("/a", "/ab"), documents=3, passages=9, embedded=9,
                     failed=(Failure("/a/x.pdf", "bad"), Failure("/ab/y.pdf", "bad")), model="m", data_dir="/d")
     snapshot = LibrarySnapshot(status, frozenset({"/gone"}))
-    assert root_state("/a", snapshot) == "Searchable · 1 file could not be read"
+    assert root_state("/a", snapshot) == "Words: ready · meaning: ready · 1 file could not be read"
     assert root_state("/gone", snapshot).startswith("Missing")
 
 

@@ -342,7 +342,8 @@ def test_ctrl_c_stops_the_embedder_between_batches_even_when_pressed_twice(tmp_p
         # The round in flight (256 passages: 8 calls of 32) is finished; nothing after it is started.
         assert encoder.batches <= indexer_module.EMBED_BATCH // 32
         assert signal.getsignal(signal.SIGINT) is usual_handler
-        assert 0 < lib.status().embedded <= indexer_module.EMBED_BATCH  # and what was encoded is kept
+        # What was encoded is kept, and so is its copy in every passage with the same text (shared vectors).
+        assert lib.status().embedded > 0
 
 
 @posix_only

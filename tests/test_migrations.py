@@ -16,11 +16,13 @@ import numpy as np
 import pytest
 import sqlite_utils
 from librarian.engine import store as store_module
+from librarian.engine.embed_order import DocumentOrder, passage_priority
 from librarian.engine.errors import IndexError_
+from librarian.engine.passage_text import text_hash
 from librarian.engine.store import MIGRATIONS, SCHEMA_VERSION, Store, index_words
 
 FIXTURES = Path(__file__).parent / "fixtures"
-OLD_INDEXES = ["schema1", "schema1-names", "schema2", "schema3", "schema4"]
+OLD_INDEXES = ["schema1", "schema1-names", "schema2", "schema3", "schema4", "schema4-migrations"]
 BUDGET, LOADER, CHINESE, BROKEN = (f"/home/ann/notes/{name}" for name in
                                    ("budget_2024.txt", "src/loader.py", "汽车笔记.txt", "broken.pdf"))
 
@@ -71,18 +73,20 @@ def schema_of(db: Path) -> dict[str, object]:
 
 # -- old files upgrade in place ----------------------------------------------------------------------
 def test_the_fixtures_hold_the_old_schemas():
-    for name, version in [("schema1", "1"), ("schema1-names", "1"), ("schema2", "2"), ("schema3", "3"),
-                          ("schema4", "4")]:
+    for name, version, recorded in [("schema1", "1", 0), ("schema1-names", "1", 0), ("schema2", "2", 0),
+                                    ("schema3", "3", 0), ("schema4", "4", 0), ("schema4-migrations", "4", 4)]:
         conn = sqlite3.connect(FIXTURES / f"{name}.sqlite3")
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (version,)
-        assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchall()
+        has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchall()
+        assert (conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] if has_table else 0) == recorded
         conn.close()
 
 
 def test_old_index_is_at_the_current_schema_with_every_migration_recorded(old):
     assert old.get_meta("schema_version") == str(SCHEMA_VERSION)
     assert [m.name for m in MIGRATIONS.applied(old.db)] == [
-        "001_documents_passages", "002_file_names", "003_split_identifiers", "004_cjk_words"]
+        "001_documents_passages", "002_file_names", "003_split_identifiers", "004_cjk_words",
+        "005_text_hash_priority"]
     assert MIGRATIONS.pending(old.db) == []
 
 
@@ -122,6 +126,30 @@ def test_old_index_takes_new_documents_after_the_upgrade(old):
     old.insert_passages(doc, [store_module.NewPassage(0, "New", "fresh violins", 0, 13, {})])
     assert keyword_hits(old, "violins") == ["/home/ann/notes/new.md"]
     assert name_hits(old, "new") == ["/home/ann/notes/new.md"]
+
+
+def test_old_index_passages_get_their_text_hash_and_embedding_priority(old):
+    rows = old.conn.execute(
+        "SELECT p.title, p.body, p.ordinal, p.text_hash, p.priority, d.kind, d.path, d.mtime_ns, r.added "
+        "FROM passages p JOIN documents d ON d.id = p.document_id LEFT JOIN roots r ON r.id = d.root_id").fetchall()
+    assert len(rows) == 3
+    for title, body, ordinal, digest, priority, kind, path, mtime_ns, added in rows:
+        assert digest == text_hash(title, body)
+        assert priority == passage_priority(DocumentOrder(kind, path, mtime_ns, added).base(), ordinal)
+
+
+def test_old_index_shares_its_stored_vectors_and_embeds_what_waits(old):
+    """A new passage with the text of an embedded one finds its vector; the one passage the old
+    index left without a vector is the next to embed, with the new one."""
+    doc = old.upsert_document(path="/home/ann/notes/copy.py", root_id=1, size=1, mtime_ns=1, content_hash="c",
+                              kind="code", title="loader.py")
+    body = "def loadSettings(path):\n    return parseConfig(HTTPServer(path))"
+    old.insert_passages(doc, [store_module.NewPassage(0, "loader.py", body, 0, len(body), {})])
+    digest = text_hash("loader.py", body)
+    assert old.stored_vectors([digest], dims=8)[digest].tolist() == list(range(8, 16))
+    waiting = old.passages_to_embed(10)
+    assert sorted(p.body[:6] for p in waiting) == ["def lo", "快速汽车的发"]
+    assert not any(p.hash_missing for p in waiting)
 
 
 @pytest.mark.parametrize("name", OLD_INDEXES)
@@ -166,7 +194,7 @@ def test_a_failing_migration_leaves_the_old_index_as_it_was(tmp_path, monkeypatc
     store.close()
 
 
-@pytest.mark.parametrize("recorded", ["5", "four"])
+@pytest.mark.parametrize("recorded", [str(SCHEMA_VERSION + 1), "four"])
 def test_an_index_from_a_newer_or_unknown_schema_is_refused_untouched(tmp_path, recorded):
     db = copy_old(tmp_path, "schema4")
     conn = sqlite3.connect(db)

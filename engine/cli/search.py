@@ -1,15 +1,22 @@
-"""`librarian search QUERY`: ranked documents, as text or JSON; `--stdin` for one query per line."""
+"""`librarian search QUERY`: ranked documents, as text or JSON; `--stdin` for one query per line.
+
+Text output lists the hits above the relevance floor (`Hit.weak` False; `--all` adds the weaker
+ones and says how many were hidden otherwise), each with why it matched ("meaning 0.71 · words:
+sourdough") and its snippet, the matched words in bold on a terminal (`--color`). JSON holds every
+hit, each with its ``weak`` flag, whatever ``--all`` says.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime
 
 from ..errors import LibrarianError
-from ..results import MODES, SearchFilters, SearchResult
+from ..results import MODES, Hit, SearchFilters, SearchResult
 from .common import open_library
 
 
@@ -25,7 +32,49 @@ def add_parser(sub) -> None:
     p.add_argument("--type", dest="kinds", action="append", default=[], help="only this kind (pdf, docx, markdown, ...)")
     p.add_argument("--after", help="modified on or after this date (YYYY-MM-DD)")
     p.add_argument("--before", help="modified before this date (YYYY-MM-DD)")
+    p.add_argument("--all", action="store_true", help="also list the weaker matches (below the relevance floor)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="matched words in bold: auto (on a terminal, unless NO_COLOR is set), always, never")
     p.set_defaults(run=run)
+
+
+BOLD, NORMAL = "\033[1m", "\033[22m"
+
+
+def use_color(choice: str, stream=None) -> bool:
+    """Whether to write ANSI bold: always / never, or auto: a terminal, and no NO_COLOR
+    (https://no-color.org) in the environment."""
+    if choice != "auto":
+        return choice == "always"
+    stream = stream if stream is not None else sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return not os.environ.get("NO_COLOR") and callable(isatty) and bool(isatty())
+
+
+def marked(text: str, spans: tuple[tuple[int, int], ...], *, color: bool) -> str:
+    """``text`` with each [start, end) span in bold (overlapping spans merged); unchanged without color."""
+    if not color:
+        return text
+    out, pos = [], 0
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
+        start = max(start, pos)
+        if end <= start:
+            continue
+        out += [text[pos:start], BOLD, text[start:end], NORMAL]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def hit_lines(rank: int, hit: Hit, *, color: bool) -> list[str]:
+    """How one hit reads in a terminal: title, path and place, why it matched, the snippet."""
+    where = f" ({hit.locator})" if str(hit.locator) else ""
+    title = f"{BOLD}{hit.title}{NORMAL}" if color else hit.title
+    weaker = "  (weaker match)" if hit.weak else ""
+    why = hit.why or hit.matched
+    more = f" · +{hit.other_passages} more passage{'s' if hit.other_passages != 1 else ''}" if hit.other_passages else ""
+    return [f"{rank}. {title}{weaker}", f"   {hit.display_path}{where}", f"   {why}{more}",
+            f"   {marked(hit.snippet, hit.highlights, color=color)}"]
 
 
 def _date(text: str | None, flag: str) -> float | None:
@@ -91,13 +140,16 @@ def run(args: argparse.Namespace) -> int:
         json.dump([h.to_json() for h in result.hits], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
+    hits = result.hits if args.all else result.strong
+    hidden = len(result.hits) - len(hits)
     if not result.hits:
         print("no results")
-    for rank, hit in enumerate(result.hits, start=1):
-        where = f" ({hit.locator})" if str(hit.locator) else ""
-        more = f", +{hit.other_passages} more passages" if hit.other_passages else ""
-        print(f"{rank}. {hit.title}  [{hit.matched}{more}]")
-        print(f"   {hit.display_path}{where}")
-        print(f"   {hit.snippet}")
+    elif not hits:
+        print("no close matches")
+    color = use_color(args.color)
+    for rank, hit in enumerate(hits, start=1):
+        print("\n".join(hit_lines(rank, hit, color=color)))
+    if hidden:
+        print(f"{hidden} weaker match{'es' if hidden != 1 else ''} hidden: --all shows them")
     print(f"({result.took_ms:.0f} ms)", file=sys.stderr)
     return 0

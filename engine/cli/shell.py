@@ -8,6 +8,7 @@ import os
 import sys
 
 from .common import demo_library_path, open_library
+from .search import hit_lines, use_color
 
 
 def has_display() -> bool:
@@ -56,12 +57,15 @@ def run(args: argparse.Namespace) -> int:
             if not query:
                 break
             result = library.search(query, k=5)
+            color = use_color("auto")
             for note in result.notes:
                 print(f"  note: {note}")
+            strong = result.strong
             if not result.hits:
                 print("  no results")
-            for rank, hit in enumerate(result.hits, start=1):
-                where = f" ({hit.locator})" if str(hit.locator) else ""
-                print(f"  {rank}. {hit.title}  [{hit.matched}]\n     {hit.display_path}{where}\n     {hit.snippet}")
+            elif not strong:
+                print(f"  no close matches ({len(result.hits)} weaker: `librarian search --all` lists them)")
+            for rank, hit in enumerate(strong, start=1):
+                print("\n".join("  " + line for line in hit_lines(rank, hit, color=color)))
             print(f"  ({result.took_ms:.0f} ms)")
     return 0

@@ -7,15 +7,20 @@ elements deep and would blow Python's recursion limit.
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import html
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+from ..errors import ExtractionError
 from ..exclusions import generated_search_page
 from ._common import HEADING_SEPARATOR, MAX_TEXT_BYTES, Collector, decode_text, read_prefix
 from .base import Extracted, Locator
 from .boilerplate import children, redirect_target, strip_navigation
+from .titles import strip_permalink
 
 SEP = HEADING_SEPARATOR
 # Not content: scripts, styles, navigation chrome, embedded media.
@@ -95,7 +100,7 @@ def sections(root: Any, *, prefix: tuple[str, ...] = ()) -> list[tuple[str | Non
             continue  # comments, doctype, dropped subtrees
         if tag in HEADINGS:
             level = HEADINGS[tag]
-            text = " ".join(node.text(deep=True, separator=" ").split())
+            text = strip_permalink(" ".join(node.text(deep=True, separator=" ").split()))
             flush()
             while stack_h and stack_h[-1][0] >= level:
                 stack_h.pop()
@@ -127,34 +132,71 @@ def html_to_text(html: str) -> str:
 
 # " | ", " - ", " – ", " — ", " · ", " • ", " » ", " :: " between a page's name and its site's name.
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»]|::)\s+")
-# Permalink marks that documentation generators append to headings (Sphinx "¶"; not "#": "C#").
-_HEADING_LINK_MARKS = " ¶§\U0001f517"
+_NO_TITLE = "<no title>"  # Sphinx's stand-in for a page without a heading
+SIBLING_PAGES = 4  # pages of the same folder compared when a <title> may be the site's name
+SIBLING_BYTES = 8192
+_TITLE_TAG = re.compile(rb"<title[^>]*>([^<]{1,1000})</title>", re.IGNORECASE)
 
 
-def page_title(tree: Any) -> str | None:
-    """The page's <title>, or its single <h1> when that names this page better.
+def page_title(tree: Any, path: Path | None = None) -> str | None:
+    """The page's own name: its <title> less the site's suffix, or its <h1>.
 
-    Pages of one site often share one <title> ("Bash Reference Manual" on every page) or add the
-    site's name to it ("Shell Parameters — Python docs"), and one page alone cannot tell which
-    titles its siblings share. The rule taken: when the page has exactly one <h1> and the <title>
-    contains it (set apart by punctuation), or the <title> ends with a site suffix after a
-    separator, the <h1> is the title (Sphinx and MkDocs put the page's own name in its one <h1>).
-    An <h1> that is only the site's name (the part after the separator) is a banner, and the
-    <title> is kept. A <title> shared by every page with no separator ("Bash Reference Manual")
-    and a different <h1> cannot be told from a page-specific title here, so it is kept.
+    Pages of one site add the site's name to their <title> ("Shell Parameters — Python docs") or
+    all share one <title> ("Bash Reference Manual" on every page). The rules taken:
+
+    - a <title> with a separator, on a page with one <h1> that is a part of it or stands apart
+      from it: the <h1> (Sphinx and MkDocs put the page's own name in its one <h1>); an <h1> that
+      is the part after the last separator is the site's banner, and the <title> before it is kept;
+    - a <title> with a separator on a page with several <h1>: the <title> less its last part;
+    - one <h1> set apart inside the <title> ("Shell Parameters (Bash Reference Manual)"): the <h1>;
+    - a <title> without separator that a page of the same folder (``path``'s siblings) shares:
+      the site's name, so the page's one <h1> is its title;
+    - otherwise the <title> ("Introduction to Python" with <h1>Introduction</h1>).
     """
     title = _node_text(tree.css_first("title"))
-    headings = [text for text in (_node_text(node).rstrip(_HEADING_LINK_MARKS) for node in tree.css("h1")) if text]
-    if len(headings) == 1 and title and _h1_names_the_page(title, headings[0]):
-        return headings[0]
-    return title or (headings[0] if headings else None)
-
-
-def _h1_names_the_page(title: str, heading: str) -> bool:
+    title = "" if title.casefold().startswith(_NO_TITLE) else title
+    headings = [text for text in (strip_permalink(_node_text(node)) for node in tree.css("h1")) if text]
+    if not title:
+        return headings[0] if headings else None
+    if not headings:
+        return title
     parts = _TITLE_SEPARATOR.split(title)
-    if len(parts) > 1 and heading.casefold() == parts[-1].casefold():
-        return False  # the <h1> is the site's name ("Install - MySite" with <h1>MySite</h1>)
-    return len(parts) > 1 or _set_apart_in(title, heading)
+    if len(parts) > 1:
+        site = parts[-1]
+        if len(headings) == 1 and headings[0].casefold() != site.casefold():
+            return headings[0]
+        return _without_suffix(title) or title
+    single = headings[0] if len(headings) == 1 and headings[0].casefold() != title.casefold() else None
+    if single and (_set_apart_in(title, single) or (path is not None and _shared_with_siblings(title, path))):
+        return single
+    return title
+
+
+def _without_suffix(title: str) -> str:
+    """``title`` less the part after its last separator ("curses — Terminal handling — Python docs"
+    -> "curses — Terminal handling")."""
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    return title[: separators[-1].start()].strip() if separators else title
+
+
+def _shared_with_siblings(title: str, path: Path) -> bool:
+    """Whether a nearby page in ``path``'s folder has the very same <title> (the site's name)."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(path.parent)
+                       if entry.name != path.name and entry.name.lower().endswith((".html", ".htm"))
+                       and entry.is_file(follow_symlinks=False))
+    except OSError:
+        return False
+    here = bisect.bisect(names, path.name)
+    for name in names[max(0, here - SIBLING_PAGES // 2) : here + SIBLING_PAGES // 2]:
+        try:
+            data, _ = read_prefix(path.parent / name, SIBLING_BYTES)
+        except (OSError, ExtractionError):
+            continue
+        m = _TITLE_TAG.search(data)
+        if m and " ".join(html.unescape(m.group(1).decode("utf-8", "replace")).split()) == title:
+            return True
+    return False
 
 
 def _set_apart_in(title: str, heading: str) -> bool:
@@ -179,7 +221,7 @@ def extract_html(path: Path) -> Extracted:
         return Collector().result(None, "html", path, left_out=search_page)
     tree = parse(decode_html(data, truncated=truncated))
     del data  # the parsed tree holds the text; the raw bytes would only double the peak
-    title = page_title(tree)  # before the chrome goes: a banner <header> may hold the <h1>
+    title = page_title(tree, path)  # before the chrome goes: a banner <header> may hold the <h1>
     collector = Collector()
     if redirect_target(tree) is not None:
         # A stub that only sends the reader elsewhere (meta refresh, "moved to ...", texinfo's

@@ -12,21 +12,18 @@ from pathlib import Path
 
 from ._common import HEADING_SEPARATOR, Collector, clean, read_text_file
 from .base import Extracted, Locator
+from .titles import plain_heading, text_title
 
 SEP = HEADING_SEPARATOR
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _FRONT_TITLE = re.compile(r"^title:\s*(.+?)\s*$", re.IGNORECASE)
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
 
 
 def heading_text(raw: str) -> str:
-    """Strip inline markup so the heading path reads as plain words."""
-    text = _LINK.sub(r"\1", raw[:500])  # a heading path is a label, and the regexes stay cheap
-    text = _EMPHASIS.sub(r"\2", text)
-    return " ".join(text.split())
+    """Strip inline markup and permalink marks so the heading path reads as plain words."""
+    return plain_heading(raw)
 
 
 class _Sections:
@@ -73,6 +70,7 @@ def extract_markdown(path: Path) -> Extracted:
                 i = j + 1
                 break
     sections.start = i + 1
+    opening = "\n".join(lines[i : i + 60])  # for a title when no H1 names the document
 
     fence: str | None = None
     prev_is_para = False  # a setext underline only counts right after a paragraph line
@@ -113,4 +111,4 @@ def extract_markdown(path: Path) -> Extracted:
     sections.flush()
     if truncated:
         collector.full = True
-    return collector.result(front_title or title, "markdown", path)
+    return collector.result(front_title or title or text_title(opening), "markdown", path)

@@ -10,7 +10,8 @@ and a Linux file name that is not valid UTF-8 would fail to encode.
 PDFium marks a hyphen it judged to be a line-break hyphenation with U+FFFE ("com\ufffemand"); the
 marker is dropped and the halves joined so that "command" matches. A compound broken at its own
 hyphen ("well-known" at a line end) then reads "wellknown": rarer than a hyphenated word, and the
-marker does not say which it was. A PDF with no Title field is titled by the largest text on its
+marker does not say which it was. Lines are then joined into paragraphs and plain hyphenation
+undone (`pdf_reflow`). A PDF with no Title field is titled by the largest text on its
 first page, the way a reader recognises a title page; the file name stays the last resort.
 """
 
@@ -25,6 +26,7 @@ from ..errors import ExtractionError
 from ..userfiles import open_user_file
 from ._common import Collector
 from .base import Extracted, Locator
+from .pdf_reflow import document_words, reflow
 
 _PDFIUM_LOCK = threading.Lock()
 
@@ -66,6 +68,8 @@ def extract_pdf(path: Path) -> Extracted:
                 title = (doc.get_metadata_dict().get("Title") or "").strip() or None
             except pdfium.PdfiumError:
                 title = None  # broken metadata does not make the text unreadable
+            pages: list[tuple[int, str]] = []
+            read = 0
             for index in range(len(doc)):
                 try:
                     page = doc[index]
@@ -80,11 +84,17 @@ def extract_pdf(path: Path) -> Extracted:
                     if index == 0 and len(doc) == 1:
                         raise ExtractionError(f"could not read the PDF's only page ({exc})") from exc
                     continue
-                collector.add(text, Locator(page=index + 1))
-                if collector.full:
-                    break
+                pages.append((index, text))
+                read += len(text)
+                if read > collector.max_chars:
+                    break  # the collector keeps no more than this
         finally:
             doc.close()
+    words = document_words([text for _, text in pages])
+    for index, text in pages:
+        collector.add(reflow(text, words), Locator(page=index + 1))
+        if collector.full:
+            break
     return collector.result(title, "pdf", path)
 
 

@@ -15,8 +15,11 @@ from ..errors import ExtractionError
 from ._common import MAX_TEXT_BYTES, Collector, read_prefix
 from .base import Extracted
 from .plain import text_segments
+from .titles import text_title
 
 _CODEPAGE = re.compile(rb"\\ansicpg(\d+)")
+# The document's title in its {\info} group: "{\title Repairs needed before winter}".
+_INFO_TITLE = re.compile(r"\{\\title\s+((?:[^{}\\]|\\[^{}])*)\}")
 
 
 def extract_rtf(path: Path) -> Extracted:
@@ -37,4 +40,17 @@ def extract_rtf(path: Path) -> Extracted:
     collector = Collector(keep_lines=True)
     text_segments(text, collector)
     collector.full = collector.full or truncated
-    return collector.result(None, "rtf", path)
+    return collector.result(_info_title(data, encoding) or text_title(text), "rtf", path)
+
+
+def _info_title(data: bytes, encoding: str) -> str | None:
+    """The {\\title ...} of the {\\info} group, its escapes resolved; None when there is none."""
+    from striprtf.striprtf import rtf_to_text
+
+    m = _INFO_TITLE.search(data[:16384].decode("latin-1"))
+    if m is None:
+        return None
+    try:
+        return " ".join(rtf_to_text("{\\rtf1 " + m.group(1) + "}", encoding=encoding, errors="replace").split()) or None
+    except (ValueError, IndexError):
+        return None  # a broken title does not cost the text

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..exclusions import generated_reason
 from ._common import Collector, clean, line_blocks, read_text_file
 from .base import Extracted, Locator
+from .titles import comment_title
 
 BLOCK_CHARS = 3000
 BLOCK_LINES = 60
@@ -30,4 +31,4 @@ def extract_code(path: Path) -> Extracted:
             break
     if truncated:
         collector.full = True
-    return collector.result(None, "code", path)
+    return collector.result(comment_title(text), "code", path)
