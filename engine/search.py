@@ -363,33 +363,44 @@ class Searcher:
         grouping leaves fewer than k documents. Then each retriever that stopped at its limit is
         asked again for more, until k documents are found, every retriever is exhausted, or after
         `FILL_ROUNDS` rounds (bounded latency), as Lucene's grouping collector keeps collecting
-        until it has its top-N groups rather than grouping a fixed top-N of hits."""
-        candidates = max(CANDIDATES, 2 * k)  # grouping: k documents need more than k passages
+        until it has its top-N groups rather than grouping a fixed top-N of hits.
+
+        In hybrid mode the dense list is widened on its own when its passages hold fewer than k
+        documents, even if keyword matches fill the k results: a few long documents close in meaning
+        (a bash example's twenty passages) would otherwise hide every other document meaning would
+        have found, leaving the places to weak keyword matches."""
+        start = max(CANDIDATES, 2 * k)  # grouping: k documents need more than k passages
+        limits = {"keyword": start, "dense": start}
+        keyword_lists: dict[int, Ranked] = {}  # a round that widens only the dense list reuses FTS5's
         for _ in range(FILL_ROUNDS):
-            hits, more = self._rank_candidates(store, parsed, k, mode, filters, encoding, candidates, timings)
-            if len(hits) >= k or not more:
+            hits, widen = self._rank_candidates(store, parsed, k, mode, filters, encoding, limits, timings,
+                                                keyword_lists)
+            if not widen:
                 break
-            candidates *= FILL_GROWTH
+            for retriever in widen:
+                limits[retriever] *= FILL_GROWTH
         return hits
 
     def _rank_candidates(self, store: Store, parsed: ParsedQuery, k: int, mode: Mode,
                          filters: SearchFilters | None, encoding: Future[tuple[np.ndarray, float]] | None,
-                         candidates: int, timings: dict[str, float]) -> tuple[list[Hit], bool]:
-        """One round of `_ranked_hits` with ``candidates`` passages per retriever: the hits, and
-        whether a retriever stopped at its limit (a wider round could find more documents)."""
+                         limits: dict[str, int], timings: dict[str, float],
+                         keyword_lists: dict[int, Ranked]) -> tuple[list[Hit], list[str]]:
+        """One round of `_ranked_hits` with ``limits`` passages per retriever: the hits, and which
+        retrievers stopped at their limit where a wider round could find more documents."""
         lists: list[Ranked] = []
         keyword = dense = Ranked((), ())
         if mode in ("hybrid", "keyword"):
             t = time.perf_counter()
-            keyword = self._keyword(store, parsed, candidates, filters,
-                                    max_terms=MAX_QUERY_TERMS if mode == "hybrid" else None)
+            keyword = keyword_lists.get(limits["keyword"]) or self._keyword(
+                store, parsed, limits["keyword"], filters, max_terms=MAX_QUERY_TERMS if mode == "hybrid" else None)
+            keyword_lists[limits["keyword"]] = keyword
             timings["fts"] = timings.get("fts", 0.0) + (time.perf_counter() - t) * 1000
             lists.append(keyword)
         query_vector = None
         if mode in ("hybrid", "dense"):
             if encoding is not None:  # waited for only now: the query is encoded while FTS5 ranks
                 query_vector, timings["encode"] = encoding.result()
-            dense = self._dense(store, query_vector, candidates, filters, timings)
+            dense = self._dense(store, query_vector, limits["dense"], filters, timings)
             lists.append(dense)
         t = time.perf_counter()
         named = self._named(store, parsed, filters) if mode != "dense" else []
@@ -415,7 +426,12 @@ class Searcher:
         groups = group_by_document(fused, doc_of, keyword=words, dense=close_in_meaning(dense))
         hits = self._hits(store, groups, info, parsed, k, mode, Evidence(cosine, keyword.words, keyword.coverage))
         timings["fuse"] = timings.get("fuse", 0.0) + (time.perf_counter() - t) * 1000
-        return hits, keyword.more or dense.more
+        widen = []
+        if keyword.more and len(hits) < k:
+            widen.append("keyword")
+        if dense.more and (len(hits) < k or len({doc_of.get(pid) for pid in dense.ids} - {None}) < k):
+            widen.append("dense")
+        return hits, widen
 
     # -- retrievers -----------------------------------------------------------------------------
     def _keyword(self, store: Store, parsed: ParsedQuery, limit: int, filters: SearchFilters | None, *,

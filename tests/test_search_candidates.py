@@ -73,6 +73,28 @@ def test_a_short_list_stays_short_when_the_index_has_no_more(library):
     assert len(paths(lib, "lighthouse keeper lamp", "dense")) == 4
 
 
+def test_hybrid_widens_the_dense_list_when_one_document_fills_it(library, monkeypatch):
+    """Keyword matches fill ten places, but the dense pool holds one document: meaning must still be
+    asked for more, or every other document it would have found loses its place to weak keyword
+    matches (a bash example's twenty passages hid the Bash manual on the real-library set)."""
+    lib = library({"manual.md": long_manual(), **short_notes()})
+    asked: list[int] = []
+    real_dense = search_module.Searcher._dense
+
+    def dense(self, store, vector, limit, filters, timings):
+        asked.append(limit)
+        return real_dense(self, store, vector, limit, filters, timings)
+
+    monkeypatch.setattr(search_module.Searcher, "_dense", dense)
+    # the notes hold "harbour" (keyword: 14 documents); the manual is nearer in meaning (dense: 1 document)
+    result = lib.search("harbour lighthouse keeper lamp", mode="hybrid")
+    assert len(result.hits) == 10
+    assert asked[0] == search_module.CANDIDATES and max(asked) > search_module.CANDIDATES
+    asked.clear()
+    lib.search("harbour walks tides", mode="hybrid")  # its dense pool spans many notes: one round
+    assert asked == [search_module.CANDIDATES]
+
+
 def test_filling_is_bounded(library, monkeypatch):
     """With a single round, as before the fix, the pool is too small: the rounds are what fill it."""
     lib = library({"manual.md": long_manual(), **short_notes()})
