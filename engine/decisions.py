@@ -202,10 +202,14 @@ def apply_decision(decision: Decision | WriteRecord, store: Store, change: Vecto
         store.copy_passages(from_document=decision.twin.id, to_document=document_id)
         change.copied += store.embedded_passages_of(document_id)
     elif isinstance(decision, Write):
+        # An edited file keeps the vectors of the passages it left as they were: only what changed
+        # is encoded again (a note appended to a long document costs one passage, not all of them).
+        kept = store.vectors_by_text(decision.replaces) if decision.replaces is not None else {}
         _drop_passages(decision.replaces, store, change)
         document_id = _upsert(store, decision.file, digest=decision.digest, kind=decision.kind,
                               title=decision.title, status=decision.status, error=decision.warning)
         store.insert_passages(document_id, decision.passages)
+        change.copied += store.reuse_vectors(document_id, kept)
         store.set_content(document_id, decision.text)
     elif isinstance(decision, Fail):
         _drop_passages(decision.replaces, store, change)

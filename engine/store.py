@@ -629,6 +629,24 @@ class Store:
             self.conn.execute(f"DELETE FROM documents WHERE id IN ({marks})", chunk)
         return removed
 
+    def vectors_by_text(self, document_id: int) -> dict[bytes, bytes]:
+        """text hash -> stored vector, for a document's passages that have one (read before an edit
+        replaces them, so the passages it leaves as they were keep their vectors)."""
+        return {bytes(r[0]): r[1] for r in self.conn.execute(
+            "SELECT text_hash, vector FROM passages WHERE document_id = ? AND vector IS NOT NULL "
+            "AND text_hash IS NOT NULL", (document_id,))}
+
+    def reuse_vectors(self, document_id: int, vectors: dict[bytes, bytes]) -> list[int]:
+        """Give the document's passages without a vector the vector stored for their text, if any; the
+        ids of the passages that got one."""
+        if not vectors:
+            return []
+        rows = self.conn.execute("SELECT id, text_hash FROM passages WHERE document_id = ? AND vector IS NULL "
+                                 "AND text_hash IS NOT NULL", (document_id,)).fetchall()
+        reused = [(vectors[bytes(digest)], int(pid)) for pid, digest in rows if bytes(digest) in vectors]
+        self.conn.executemany("UPDATE passages SET vector = ? WHERE id = ?", reused)
+        return [pid for _, pid in reused]
+
     def delete_passages_of(self, document_id: int) -> list[int]:
         removed = [r[0] for r in self.conn.execute(
             "SELECT id FROM passages WHERE document_id = ? AND vector IS NOT NULL", (document_id,))]

@@ -238,3 +238,26 @@ def test_a_kill_in_the_middle_of_shared_embedding_heals(tmp_path):
             vectors_by_text.setdefault(digest, set()).add(vector)
         assert all(len(vectors) == 1 for vectors in vectors_by_text.values())  # one vector per text
         assert len(vectors_by_text) < lib.status().passages
+
+
+def test_an_edit_encodes_only_the_passages_it_changed(docs, data_dir):
+    """A note appended to a file that no other file shares: its unchanged passages keep their vectors
+    (taken from its own previous version), only the new text is encoded."""
+    model, encoder = recording_model()
+    journal = "\n\n".join(f"Day {n}. Walked to the river, counted {n} herons, and wrote down the weather, "
+                          f"the wind from the west and the colour of the water at dusk, entry {n}."
+                          for n in range(1, 40))
+    (docs / "journal.txt").write_text(journal)
+    with open_library(data_dir, model) as lib:
+        lib.add_folder(docs)
+        lib.update()
+        before = {o: v for (name, o), (_, v) in stored(lib).items() if name == "journal.txt"}
+        encoder.texts.clear()
+        (docs / "journal.txt").write_text(journal + "\n\nA last entry about the orchard and its pears.")
+        lib.update()
+        after = {o: v for (name, o), (_, v) in stored(lib).items() if name == "journal.txt"}
+        assert all(v is not None for v in after.values())
+        kept = [o for o, v in after.items() if v in before.values()]
+        assert kept and len(encoder.texts) == len(after) - len(kept) >= 1
+        assert all("orchard" in text for text in encoder.texts)
+        assert_healthy(lib)  # the vectors reused in SQLite are in the search cache too
