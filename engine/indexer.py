@@ -275,7 +275,7 @@ class Embedder(threading.Thread):
                 texts.setdefault(passage.text_hash, embedding_text(passage.title, passage.body))
         if not texts:
             return {}
-        encoded = to_int8(self.encoder.embed(list(texts.values()), batch_size=32))
+        encoded = to_int8(self.encoder.embed(list(texts.values())))
         self.encoded += len(texts)
         return dict(zip(texts, encoded, strict=True))
 

@@ -21,7 +21,9 @@ from .encode import Encoder
 
 DEFAULT_EVAL_ROOT = Path("/work/shared/eval")
 PASSAGE_MAX_LENGTH = 256
-QUERY_MAX_LENGTH = 64
+# Questions are read up to the model's own limit: at 64 pieces a pasted paragraph lost its second half
+# (CISI dense nDCG@10 .404 at 64, .422 at 256); a typed query is a few pieces and costs the same.
+QUERY_MAX_LENGTH = 256
 
 
 @dataclass

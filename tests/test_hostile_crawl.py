@@ -25,6 +25,7 @@ import pytest
 from conftest import FakeEncoder, fake_model
 from librarian.engine import indexer as indexer_module
 from librarian.engine.crawl import crawl, ignore_spec, is_excluded
+from librarian.engine.encoders import ENCODE_BATCH
 from librarian.engine.errors import LibrarianError
 from librarian.engine.extract import extract
 from librarian.engine.library import Library
@@ -339,8 +340,8 @@ def test_ctrl_c_stops_the_embedder_between_batches_even_when_pressed_twice(tmp_p
             lib.update()
         assert not [t for t in threading.enumerate() if t.name == "librarian-embedder"]
         assert encoder.active == 0
-        # The round in flight (256 passages: 8 calls of 32) is finished; nothing after it is started.
-        assert encoder.batches <= indexer_module.EMBED_BATCH // 32
+        # The round in flight (256 passages: 32 calls of 8) is finished; nothing after it is started.
+        assert encoder.batches <= indexer_module.EMBED_BATCH // ENCODE_BATCH
         assert signal.getsignal(signal.SIGINT) is usual_handler
         # What was encoded is kept, and so is its copy in every passage with the same text (shared vectors).
         assert lib.status().embedded > 0
@@ -411,7 +412,7 @@ def test_stopping_the_watcher_cancels_its_update_between_batches(tmp_path):
         stopper.join(timeout=120)
         assert not stopper.is_alive()
         assert not [t for t in threading.enumerate() if t.name == "librarian-embedder"]
-        assert encoder.batches <= indexer_module.EMBED_BATCH // 32
+        assert encoder.batches <= indexer_module.EMBED_BATCH // ENCODE_BATCH
 
 
 def test_the_index_control_is_left_usable_after_a_normal_run(tmp_path):

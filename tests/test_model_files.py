@@ -71,7 +71,7 @@ def test_manifest_shape(manifest):
         assert tower["normalize"] is True
         assert tower["output"] == "last_hidden_state"
         assert (SHIPPED / tower["file"]).is_file()
-    assert manifest["towers"]["question"]["max_length"] == 64
+    assert manifest["towers"]["question"]["max_length"] == 256  # a pasted paragraph is read whole
     assert manifest["towers"]["passage"]["max_length"] == 256
     q = manifest["quantization"]
     assert q["method"] == "dynamic" and q["per_channel"] is True
