@@ -42,7 +42,7 @@ def _counts(status: Status, progress: Progress | None) -> tuple[int, int]:
     counter the dialog shows, so they agree."""
     if progress is not None and progress.library_passages:
         return meaning_counts(progress)
-    return status.passages, status.embedded
+    return status.to_embed, status.embedded
 
 
 def root_state(root: str, snapshot: LibrarySnapshot, progress: Progress | None = None) -> str:

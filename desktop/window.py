@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
         if status.documents == 0:
             self.info_banner.show_message("Reading your files for the first time. Results appear as soon as "
                                           "the first files are read.")
-        elif self._meaning and status.embedded < status.passages:
+        elif self._meaning and status.embedded < status.to_embed:
             self.info_banner.show_message("Still indexing: searching by words already works; meaning search "
                                           "improves as the rest is understood.")
         else:

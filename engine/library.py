@@ -442,7 +442,7 @@ class Library:
             counts = store.counts()
             roots, failures, warnings, left_out = self.roots(), store.failures(), store.warnings(), store.left_out()
         return Status(roots=tuple(roots), documents=counts["documents"], passages=counts["passages"],
-                      embedded=counts["embedded"],
+                      embedded=counts["embedded"], keyword_only=counts["keyword_only"],
                       failed=tuple(Failure(key_path(key), r) for key, r in failures),
                       warnings=tuple(Failure(key_path(key), r) for key, r in warnings),
                       left_out=tuple(Failure(key_path(key), r) for key, r in left_out),

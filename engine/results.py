@@ -206,6 +206,12 @@ class Status:
     data_dir: str
     warnings: tuple[Failure, ...] = ()  # indexed only in part (text truncated, passages capped)
     left_out: tuple[Failure, ...] = ()  # read, kept without passages: generated (`exclusions`)
+    keyword_only: int = 0  # passages kept for words only, never embedded (changelogs, logs)
+
+    @property
+    def to_embed(self) -> int:
+        """The passages that get a vector once the library is understood: all but the keyword-only."""
+        return self.passages - self.keyword_only
 
     def to_json(self) -> dict:
         return {
@@ -214,6 +220,7 @@ class Status:
             "documents": self.documents,
             "passages": self.passages,
             "embedded": self.embedded,
+            "keyword_only": self.keyword_only,
             "failed": [{**path_json(f.path), "reason": f.reason} for f in self.failed],
             "warnings": [{**path_json(f.path), "reason": f.reason} for f in self.warnings],
             "left_out": [{**path_json(f.path), "reason": f.reason} for f in self.left_out],

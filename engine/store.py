@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from .embed_order import DocumentOrder, passage_priority
+from .embed_order import NEVER, DocumentOrder, embedded, passage_priority
 from .errors import DiskFullError, IndexDamagedError, IndexError_
 from .passage_text import text_hash
 from .query import cjk_index_words
@@ -670,7 +670,8 @@ class Store:
         base = self._order_base(document_id)
         rows = [(document_id, p.ordinal, p.title, p.body, p.char_start, p.char_end,
                  json.dumps(p.locator, ensure_ascii=False), index_words(f"{p.title} {p.body}"),
-                 text_hash(p.title, p.body), passage_priority(base, p.ordinal)) for p in passages]
+                 text_hash(p.title, p.body), NEVER if base is None else passage_priority(base, p.ordinal))
+                for p in passages]
         self.conn.executemany(
             "INSERT INTO passages(document_id, ordinal, title, body, char_start, char_end, locator, words, "
             "text_hash, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -687,7 +688,7 @@ class Store:
         count = cursor.rowcount
         base = self._order_base(to_document)
         self.conn.executemany("UPDATE passages SET priority = ? WHERE id = ?", [
-            (passage_priority(base, ordinal), pid) for pid, ordinal in
+            (NEVER if base is None else passage_priority(base, ordinal), pid) for pid, ordinal in
             self.conn.execute("SELECT id, ordinal FROM passages WHERE document_id = ?", (to_document,)).fetchall()])
         self.conn.execute("UPDATE documents SET passage_count = ? WHERE id = ?", (count, to_document))
         text = self.content(from_document)
@@ -718,13 +719,17 @@ class Store:
         self.conn.execute(f"DELETE FROM passages WHERE id NOT IN ({keep})")
         return removed
 
-    def _order_base(self, document_id: int) -> int:
-        """The document's part of its passages' embedding priorities (engine/embed_order.py)."""
+    def _order_base(self, document_id: int) -> int | None:
+        """The document's part of its passages' embedding priorities (engine/embed_order.py); None for
+        a document kept for words only (`embed_order.KEYWORD_ONLY`): its passages get priority
+        `NEVER`, which the embedder never reaches."""
         row = self.conn.execute(
             "SELECT d.kind, d.path, d.mtime_ns, r.added FROM documents d LEFT JOIN roots r ON r.id = d.root_id "
             "WHERE d.id = ?", (document_id,)).fetchone()
         if row is None:
             raise IndexError_(f"document {document_id} is not in the index")
+        if not embedded(row[0], row[1]):
+            return None
         return DocumentOrder(kind=row[0], path=row[1], mtime_ns=row[2] or 0, root_added=row[3]).base()
 
     def passages_to_embed(self, limit: int) -> list[PassageToEmbed]:
@@ -734,8 +739,8 @@ class Store:
         return [PassageToEmbed(int(pid), title, body, digest) if digest is not None
                 else PassageToEmbed(int(pid), title, body, text_hash(title, body), hash_missing=True)
                 for pid, title, body, digest in self.conn.execute(
-                    "SELECT id, title, body, text_hash FROM passages WHERE vector IS NULL "
-                    "ORDER BY priority, id LIMIT ?", (limit,))]
+                    "SELECT id, title, body, text_hash FROM passages WHERE vector IS NULL AND priority < ? "
+                    "ORDER BY priority, id LIMIT ?", (NEVER, limit))]
 
     def stored_vectors(self, hashes: Iterable[bytes], *, dims: int) -> dict[bytes, np.ndarray]:
         """text hash -> the int8 vector a passage with that text already has (in any document), for
@@ -765,12 +770,20 @@ class Store:
         self.conn.executemany("UPDATE passages SET text_hash = ? WHERE id = ?", [(h, pid) for pid, h in hashes])
 
     def count_unembedded(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM passages WHERE vector IS NULL").fetchone()[0])
+        """Passages waiting for a vector (a keyword-only passage waits for none)."""
+        return int(self.conn.execute(
+            "SELECT count(*) FROM passages WHERE vector IS NULL AND priority < ?", (NEVER,)).fetchone()[0])
+
+    def count_keyword_only(self) -> int:
+        """Passages kept for words only (`embed_order.KEYWORD_ONLY`): priority `NEVER`, no vector."""
+        return int(self.conn.execute(
+            "SELECT count(*) FROM passages WHERE vector IS NULL AND priority = ?", (NEVER,)).fetchone()[0])
 
     def passage_totals(self) -> tuple[int, int]:
-        """(passages, passages without a vector), both from indexes: cheap enough to ask every second
-        (`counts` scans the table for its vector count)."""
-        return (int(self.conn.execute("SELECT count(*) FROM passages").fetchone()[0]), self.count_unembedded())
+        """(passages to embed in all, those still without a vector), from indexes: cheap enough to ask
+        every second (`counts` scans the table for its vector count). Keyword-only passages are in neither."""
+        total = int(self.conn.execute("SELECT count(*) FROM passages").fetchone()[0])
+        return total - self.count_keyword_only(), self.count_unembedded()
 
     def set_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> int:
         """Store int8 vectors; returns how many passages still existed to take them."""
@@ -830,6 +843,7 @@ class Store:
             "documents": c.execute("SELECT count(*) FROM documents WHERE status != 'failed'").fetchone()[0],
             "passages": c.execute("SELECT count(*) FROM passages").fetchone()[0],
             "embedded": c.execute("SELECT count(*) FROM passages WHERE vector IS NOT NULL").fetchone()[0],
+            "keyword_only": self.count_keyword_only(),
         }
 
     def failures(self) -> list[tuple[str, str]]:

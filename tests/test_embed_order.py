@@ -130,7 +130,7 @@ def test_out_of_range_inputs_stay_in_their_fields():
 
 
 # -- the embedder follows it --------------------------------------------------------------------------
-def test_a_pdf_a_note_a_log_and_code_are_embedded_in_that_order(tmp_path, data_dir):
+def test_a_pdf_a_note_code_and_data_are_embedded_in_that_order_and_a_log_never(tmp_path, data_dir):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "tool.py").write_text('"""Budget tool."""\n\ndef total(rows):\n    return sum(r.cost for r in rows)\n')
@@ -145,8 +145,9 @@ def test_a_pdf_a_note_a_log_and_code_are_embedded_in_that_order(tmp_path, data_d
         lib.add_folder(docs)
         lib.update(embed=False)
         lib.update()
-        assert first_seen(embedding_order(lib, encoder)) == [
-            "report.pdf", "notes.md", "CHANGELOG", "tool.py", "settings.json"]
+        # the CHANGELOG is kept for words only (embed_order.KEYWORD_ONLY): never embedded
+        assert first_seen(embedding_order(lib, encoder)) == ["report.pdf", "notes.md", "tool.py", "settings.json"]
+        assert lib.status().keyword_only > 0
 
 
 def test_newer_before_older_and_openings_before_the_rest_of_a_huge_document(tmp_path, data_dir):

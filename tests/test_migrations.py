@@ -95,7 +95,7 @@ def test_old_index_keeps_its_documents_passages_vectors_and_meta(old):
     assert sorted(old.document_by_path(p).status for p in (BUDGET, LOADER, CHINESE, BROKEN)) == ["failed"] + ["ok"] * 3
     assert old.failures() == [(BROKEN, "not a PDF file")]
     assert old.content(old.document_by_path(LOADER).id).startswith("def loadSettings(path):")
-    assert old.counts() == {"documents": 3, "passages": 3, "embedded": 2}
+    assert old.counts() == {"documents": 3, "passages": 3, "embedded": 2, "keyword_only": 0}
     keys, vectors = next(old.iter_vectors(dims=8))
     assert len(keys) == 2 and np.array_equal(vectors, np.arange(16, dtype=np.int8).reshape(2, 8))
     assert old.get_meta("vectors_generation") == "3"

@@ -28,7 +28,8 @@ def _status(args: argparse.Namespace) -> int:
     print(f"model:     {status.model}" + (f" (index embedded with {mismatch[0]}: run `librarian index`)" if mismatch else ""))
     print("roots:     " + (", ".join(map(display_path, status.roots)) or "none (add one with `librarian index PATH`)"))
     print(f"documents: {status.documents}")
-    print(f"passages:  {status.passages} ({status.embedded} embedded)")
+    words_only = f", {status.keyword_only} kept for words only: changelogs, logs" if status.keyword_only else ""
+    print(f"passages:  {status.passages} ({status.embedded} embedded{words_only})")
     if status.failed:
         print(f"failed:    {len(status.failed)}")
         for failure in status.failed:
