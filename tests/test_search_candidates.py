@@ -173,6 +173,22 @@ def test_two_versions_of_a_readme_fold_and_another_document_does_not(library):
         assert almanac.duplicates == ()
 
 
+def test_the_next_keystroke_sketches_no_document_again_until_one_changes(library, monkeypatch, tmp_path):
+    lib = library({"v1/README.md": readme(), "v2/README.md": readme({3: "Line 3: now with colour output."})})
+    sketched: list[str] = []
+    real_sketch = similar.sketch
+    monkeypatch.setattr(similar, "sketch", lambda text: sketched.append(text) or real_sketch(text))
+    first = lib.search("tidewater harbour tide table").hits
+    assert len(sketched) == 2 and len(first) == 1 and len(first[0].duplicates) == 1
+    sketched.clear()
+    again = lib.search("tidewater harbour tide tables").hits  # the next keystroke
+    assert sketched == [] and [h.duplicates for h in again] == [h.duplicates for h in first]
+    (tmp_path / "docs" / "v2" / "README.md").write_text(readme({3: "Line 3: now with colour output, again."}))
+    lib.update()
+    lib.search("tidewater harbour tide table")
+    assert len(sketched) == 1  # only the file whose content changed
+
+
 def test_resemblance_of_near_and_different_texts():
     near = similar.resemblance(similar.shingles(readme()), similar.shingles(readme({5: "Line 5: changed."})))
     apart = similar.resemblance(similar.shingles(readme()), similar.shingles("Tide tables for harbour ports " * 20))
