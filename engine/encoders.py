@@ -98,6 +98,14 @@ class Encoder(ABC):
         return self.embed_batch([text])[0]
 
 
+def cosines(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """The cosine of each row of ``vectors`` (float or int8) with ``query``."""
+    rows = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    query = np.asarray(query, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1) * float(np.linalg.norm(query))
+    return rows @ query / np.maximum(norms, 1e-12)
+
+
 def to_int8(vectors: np.ndarray) -> np.ndarray:
     """Unit float vectors → int8 the way USearch's i8 storage does it (scale by 127, round, clamp)."""
     return np.clip(np.rint(vectors * 127.0), -127, 127).astype(np.int8)

@@ -9,11 +9,10 @@ one small batch (a passage holds a handful of sentences) and runs only when a pr
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 import numpy as np
 
-from .encoders import Model
+from .encoders import Model, cosines
 from .query import parse
 from .search import term_spans
 
@@ -58,11 +57,5 @@ def closest_sentence(model: Model | None, text: str, span: tuple[int, int], quer
         return None
     question = model.question.embed_query(parse(query).text)
     vectors = model.passage.embed([text[s:e] for s, e in candidates])
-    best = int(np.argmax(_cosines(vectors, question)))
+    best = int(np.argmax(cosines(vectors, question)))
     return candidates[best]
-
-
-def _cosines(vectors: np.ndarray, question: np.ndarray) -> Sequence[float]:
-    vectors = vectors.astype(np.float32)
-    norms = np.linalg.norm(vectors, axis=1) * max(float(np.linalg.norm(question)), 1e-12)
-    return (vectors @ question.astype(np.float32)) / np.maximum(norms, 1e-12)

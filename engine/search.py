@@ -22,11 +22,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from . import similar
-from .encoders import Encoder
+from .encoders import Encoder, cosines
 from .errors import QueryError
 from .extract.base import Locator
 from .passage_text import embedding_text
@@ -61,6 +62,8 @@ NEAR_DUPLICATE_POOL = 2  # ... looking for them among twice as many documents
 FILL_ROUNDS = 3
 FILL_GROWTH = 4
 SNIPPET_CHARS = 320
+K = TypeVar("K")
+V = TypeVar("V")
 # Partly embedded library: the first EMBED_ON_THE_FLY keyword candidates without a vector are encoded
 # during the search (cached by passage id: a passage's text never changes under its id); the others
 # get the mean cosine of the first IMPUTE_FROM keyword candidates that have one (`fuse`). Measured on
@@ -261,31 +264,48 @@ def group_by_document(scores: dict[int, float], doc_of: dict[int, int], *, keywo
     return list(groups.values())
 
 
+class Recent(Generic[K, V]):
+    """The ``size`` most recently used entries, safe across the search threads: what a search works
+    out once and the next keystroke asks for again."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> V:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+
 class SketchCache:
     """Near-duplicate sketches of documents (engine/similar.py), by document id and content hash, the
     most recent `SKETCHES_KEPT`: sketching a 20,000-character opening costs ~4 ms, and every keystroke
     of a search reads mostly the same documents (on the real-library index: k=50 p50 84 → 22 ms)."""
 
     def __init__(self) -> None:
-        self._sketches: OrderedDict[tuple[int, str], similar.Sketch] = OrderedDict()
-        self._lock = threading.Lock()
+        self._sketches: Recent[tuple[int, str], similar.Sketch] = Recent(SKETCHES_KEPT)
 
     def get(self, document_id: int, digest: str | None) -> similar.Sketch | None:
-        if digest is None:
-            return None  # a record: no content hash says it is unchanged
-        with self._lock:
-            sketch = self._sketches.get((document_id, digest))
-            if sketch is not None:
-                self._sketches.move_to_end((document_id, digest))
-            return sketch
+        # a record has no content hash to say it is unchanged: never cached
+        return self._sketches.get((document_id, digest)) if digest is not None else None
 
     def put(self, document_id: int, digest: str | None, sketch: similar.Sketch) -> similar.Sketch:
-        if digest is not None:
-            with self._lock:
-                self._sketches[(document_id, digest)] = sketch
-                while len(self._sketches) > SKETCHES_KEPT:
-                    self._sketches.popitem(last=False)
-        return sketch
+        return self._sketches.put((document_id, digest), sketch) if digest is not None else sketch
 
 
 def fold_copies(store: Store, groups: list[_DocGroup], info: dict[int, Candidate], k: int,
@@ -362,8 +382,7 @@ class Searcher:
         self._vectors = vectors
         self._encoder = encoder
         self._passage_encoder = passage_encoder
-        self._on_the_fly: OrderedDict[int, np.ndarray] = OrderedDict()  # passage id -> vector (LRU)
-        self._on_the_fly_lock = threading.Lock()
+        self._on_the_fly: Recent[int, np.ndarray] = Recent(ON_THE_FLY_CACHE)  # passage id -> its vector
         self._sketches = SketchCache()
         self._executor: ThreadPoolExecutor | None = None
         self._idf_cache: dict[str, int] = {}
@@ -566,25 +585,14 @@ class Searcher:
         next keystroke of the same query pays nothing for them."""
         if not ids or self._passage_encoder is None:
             return {}
-        with self._on_the_fly_lock:
-            cached = {pid: self._on_the_fly[pid] for pid in ids if pid in self._on_the_fly}
-            for pid in cached:
-                self._on_the_fly.move_to_end(pid)
-        wanted = [pid for pid in ids if pid not in cached]
-        if wanted:
-            texts = store.passage_texts(wanted)
-            wanted = [pid for pid in wanted if pid in texts]
-            if wanted:
-                vectors = self._passage_encoder().embed([embedding_text(texts[p].title, texts[p].body) for p in wanted])
-                with self._on_the_fly_lock:
-                    for pid, vector in zip(wanted, vectors, strict=True):
-                        cached[pid] = self._on_the_fly[pid] = np.asarray(vector, dtype=np.float32)
-                    while len(self._on_the_fly) > ON_THE_FLY_CACHE:
-                        self._on_the_fly.popitem(last=False)
-        query = query_vector.astype(np.float32)
-        norm = max(float(np.linalg.norm(query)), 1e-12)
-        return {pid: float(vector @ query / max(float(np.linalg.norm(vector)) * norm, 1e-12))
-                for pid, vector in cached.items()}
+        known = {pid: vector for pid in ids if (vector := self._on_the_fly.get(pid)) is not None}
+        texts = store.passage_texts([pid for pid in ids if pid not in known])
+        if texts:
+            vectors = self._passage_encoder().embed([embedding_text(t.title, t.body) for t in texts.values()])
+            for pid, vector in zip(texts, vectors, strict=True):
+                known[pid] = self._on_the_fly.put(pid, vector)
+        return dict(zip(known, (float(c) for c in cosines(np.array(list(known.values())), query_vector)),
+                        strict=True)) if known else {}
 
     def _dense(self, store: Store, query_vector: np.ndarray | None, limit: int, filters: SearchFilters | None,
                timings: dict[str, float]) -> Ranked:
@@ -693,8 +701,7 @@ def term_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
 def make_snippet(body: str, terms: Sequence[str], *, width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
     """The ``width`` characters of ``body`` richest in query terms, with the terms' spans marked."""
     text = " ".join(body.split())
-    pattern = _term_pattern(tuple(terms))  # cached: every hit of a search has the same terms
-    matches = [m.span() for m in pattern.finditer(text)] if pattern else []
+    matches = term_spans(text, terms)
     start = 0
     if len(text) > width and matches:
         starts = np.array([s for s, _ in matches])

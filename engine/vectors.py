@@ -35,6 +35,7 @@ from . import _onnxruntime  # noqa: F401  (before usearch, and telemetry off: se
 # isort: split
 from usearch.index import Index
 
+from .encoders import cosines
 from .errors import DiskFullError, IndexError_, LibrarianError
 from .store import Store
 
@@ -259,9 +260,7 @@ class VectorCache:
                 return {}
             wanted = wanted[present]
             stored = np.asarray(self.index.get(wanted), dtype=np.float32).reshape(len(wanted), -1)
-        norms = np.linalg.norm(stored, axis=1)
-        sims = stored @ query.astype(np.float32) / np.maximum(norms * float(np.linalg.norm(query)), 1e-12)
-        return {int(k): float(s) for k, s in zip(wanted, sims, strict=True)}
+        return {int(k): float(s) for k, s in zip(wanted, cosines(stored, query), strict=True)}
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, *, generation: int, model_id: str) -> None:
