@@ -54,6 +54,25 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+def indexed_folder(tmp_path_factory, model: Model, files: dict[str, str], *, base: Path | None = None):
+    """A library over a new folder holding ``files`` (name -> text; over a copy of ``base`` when given),
+    indexed and embedded: a generator for a module fixture (``yield from indexed_folder(...)``)."""
+    import shutil
+
+    from librarian.engine.library import Library
+
+    root = tmp_path_factory.mktemp("folder")
+    if base is not None:
+        shutil.copytree(base, root, dirs_exist_ok=True)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    lib = Library.open(tmp_path_factory.mktemp("data"), model=model)
+    lib.add_folder(root)
+    lib.update()
+    yield lib
+    lib.close()
+
+
 @pytest.fixture(scope="session")
 def real_model():
     """The shipped int8 model (small enough for tests): the real path is always exercised."""

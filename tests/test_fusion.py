@@ -3,10 +3,10 @@ floor hides what is likely unrelated (on the bundled demo library, with the real
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import indexed_folder
 from librarian.engine import search
 from librarian.engine.library import Library, demo_library_path
 from librarian.engine.search import Ranked, expected_cosine, fuse, weak_matches
@@ -25,15 +25,7 @@ NEIGHBOURS = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, real_model):
-    root = tmp_path_factory.mktemp("demo")
-    shutil.copytree(demo_library_path(), root, dirs_exist_ok=True)
-    for name, text in NEIGHBOURS.items():
-        (root / name).write_text(text)
-    lib = Library.open(tmp_path_factory.mktemp("data"), model=real_model)
-    lib.add_folder(root)
-    lib.update()
-    yield lib
-    lib.close()
+    yield from indexed_folder(tmp_path_factory, real_model, NEIGHBOURS, base=demo_library_path())
 
 
 def _without_vectors(lib: Library, name: str) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import indexed_folder
 from librarian.engine import explain
-from librarian.engine.library import Library
 
 NOTES = {
     "bread.md": ("# Baking notes\n\nThe oven was bought in May and the receipt is in the drawer. "
@@ -20,14 +20,7 @@ NOTES = {
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory, real_model):
-    root = tmp_path_factory.mktemp("notes")
-    for name, text in NOTES.items():
-        (root / name).write_text(text)
-    lib = Library.open(tmp_path_factory.mktemp("data"), model=real_model)
-    lib.add_folder(root)
-    lib.update()
-    yield lib
-    lib.close()
+    yield from indexed_folder(tmp_path_factory, real_model, NOTES)
 
 
 def test_a_hybrid_hit_names_its_words_and_its_similarity(library):
