@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import fake_model
-
-from engine.extract import extract
-from engine.extract.htmlpage import extract_html
-from engine.library import Library
+from librarian.engine.extract import extract
+from librarian.engine.extract.htmlpage import extract_html
+from librarian.engine.library import Library
 
 ARTICLE = ("The directives contained in this module allow for manipulation and control of URLs as requests "
            "arrive at the server.")
@@ -212,7 +211,7 @@ def test_a_long_table_of_contents_goes_when_the_page_has_its_own_text(tmp_path):
 
 def test_epub_chapters_are_not_filtered(tmp_path):
     # Only web pages lose chrome: a book's text (walked by htmlpage.sections) is left as it is.
-    from engine.extract.htmlpage import parse, sections
+    from librarian.engine.extract.htmlpage import parse, sections
 
     tree = parse(f"<body>{TEXI2HTML_BUTTONS}<p>{NODE_TEXT}</p></body>")
     assert "Contents" in sections(tree.body)[0][1]

@@ -20,6 +20,7 @@ from ..exclusions import generated_search_page
 from ._common import HEADING_SEPARATOR, MAX_TEXT_BYTES, Collector, decode_text, read_prefix
 from .base import Extracted, Locator
 from .boilerplate import children, redirect_target, strip_navigation
+from .site_repeats import drop_repeated_blocks, site_repeats
 from .titles import strip_permalink
 
 SEP = HEADING_SEPARATOR
@@ -232,6 +233,7 @@ def extract_html(path: Path) -> Extracted:
     root = tree.body
     if root is not None:
         strip_navigation(root)
+        drop_repeated_blocks(root, site_repeats(path))  # the site's template text: a footer, a notice
         for heading, text in sections(root):
             collector.add(text, Locator(heading=heading))
             if collector.full:
