@@ -1,6 +1,11 @@
 """The result list as a `QAbstractListModel`: one row per document (the engine groups passages by
 file), rows handed to the view in batches through `canFetchMore`/`fetchMore`. Tested without widgets.
 
+A search as you type asks the engine for one page of documents (the first screens: a page costs a
+third of what 50 documents cost on a real library). When the view scrolls past the last of them
+and the engine may hold more (`more_available`), `fetchMore` emits `more_wanted` once; the wider
+search's new documents are then appended (`extend`), the rows already shown staying as they are.
+
 Hits below the engine's relevance floor (`Hit.weak`) are not rows at first: after the strong hits
 comes one row, "Show 5 weaker matches" (`Role.TOGGLE`), that `show_weak` replaces with them.
 """
@@ -10,7 +15,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from librarian.engine.results import Hit, Locator, SearchResult
-from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from .formatting import (
     MATCHED_TEXT,
@@ -42,27 +47,58 @@ class Role(IntEnum):
 
 
 class ResultsModel(QAbstractListModel):
+    more_wanted = Signal()  # every hit is a row and the engine may hold more: search wider
+
     def __init__(self, parent=None, *, batch_size: int = 20) -> None:
         super().__init__(parent)
         self.batch_size = batch_size
         self._hits: tuple[Hit, ...] = ()  # the rows there are to load: strong hits, then weak if shown
         self._weak: tuple[Hit, ...] = ()  # weak hits behind the toggle row, until `show_weak`
+        self._weak_shown = False
         self._loaded = 0
+        self.more_available = False  # the engine stopped at the number asked: a wider search finds more
+        self._more_asked = False
         self.query = ""
         self.mode = ""
         self.took_ms = 0.0
 
     # -- filling ------------------------------------------------------------------------------------
-    def set_result(self, result: SearchResult | None) -> None:
+    def set_result(self, result: SearchResult | None, *, more: bool = False) -> None:
+        """Show ``result``; ``more``: the engine may hold further documents (see `more_wanted`)."""
         self.beginResetModel()
         hits = result.hits if result else ()
         self._hits = tuple(hit for hit in hits if not hit.weak)
         self._weak = tuple(hit for hit in hits if hit.weak)
+        self._weak_shown = False
         self._loaded = min(self.batch_size, len(self._hits))
+        self.more_available = more and result is not None
+        self._more_asked = False
         self.query = result.query if result else ""
         self.mode = result.mode if result else ""
         self.took_ms = result.took_ms if result else 0.0
         self.endResetModel()
+
+    def extend(self, result: SearchResult, *, more: bool) -> int:
+        """Append the documents of a wider search for the same query that are not rows yet (the rows
+        shown keep their places); returns how many. Strong ones join the strong hits (before the
+        toggle row, if any), weak ones the weak hits (rows at once if those are shown)."""
+        known = {hit.path for hit in (*self._hits, *self._weak)}
+        new = [hit for hit in result.hits if hit.path not in known]
+        strong = tuple(hit for hit in new if not hit.weak)
+        weak = tuple(hit for hit in new if hit.weak)
+        self.beginResetModel()  # rows may move past the toggle row; the view restores its place
+        all_loaded = self._loaded == len(self._hits)
+        if self._weak_shown:
+            self._hits = self._hits + strong + weak
+        else:
+            self._hits = self._hits + strong
+            self._weak = self._weak + weak
+        if all_loaded:  # the list was at its end: the next batch shows at once
+            self._loaded = min(len(self._hits), self._loaded + self.batch_size)
+        self.more_available = more
+        self._more_asked = False
+        self.endResetModel()
+        return len(new)
 
     def clear(self) -> None:
         self.set_result(None)
@@ -98,6 +134,7 @@ class ResultsModel(QAbstractListModel):
         weak, self._weak = self._weak, ()
         self.endRemoveRows()
         self._hits = self._hits + weak
+        self._weak_shown = True
         count = min(self.batch_size, len(weak))
         self.beginInsertRows(QModelIndex(), row, row + count - 1)
         self._loaded += count
@@ -119,13 +156,20 @@ class ResultsModel(QAbstractListModel):
         return 0 if parent.isValid() else self._loaded + (self.toggle_row() is not None)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._loaded < len(self._hits)
+        return not parent.isValid() and (self._loaded < len(self._hits) or self._can_ask_more())
+
+    def _can_ask_more(self) -> bool:
+        # Behind a toggle row a wider search would only add weaker matches: not before they are shown.
+        return self.more_available and not self._more_asked and self.toggle_row() is None
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if parent.isValid():
             return
         count = min(self.batch_size, len(self._hits) - self._loaded)
         if count <= 0:
+            if self._can_ask_more():
+                self._more_asked = True
+                self.more_wanted.emit()
             return
         toggle = bool(self._weak) and self._loaded + count == len(self._hits)  # the toggle row follows
         self.beginInsertRows(QModelIndex(), self._loaded, self._loaded + count - 1 + toggle)

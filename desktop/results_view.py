@@ -87,10 +87,11 @@ class ResultsView(QStackedWidget):
         self.addWidget(self.message)
         self.addWidget(self.list)
 
-    def show_result(self, result: SearchResult) -> None:
+    def show_result(self, result: SearchResult, *, more: bool = False) -> None:
+        """Show ``result`` instead of what is listed; ``more``: the engine may hold more documents."""
         # A refresh of the same query (after indexing) keeps the selection; a new query starts at the top.
         current = self.current_hit() if result.query == self.model.query else None
-        self.model.set_result(result)
+        self.model.set_result(result, more=more)
         if not self.model.total:
             self.current_changed.emit(None)
             return
@@ -100,6 +101,19 @@ class ResultsView(QStackedWidget):
             paths = [hit.path if (hit := self.model.hit(r)) else None for r in range(self.model.rowCount())]
             row = paths.index(current.path) if current.path in paths else 0
         self.select_row(row)
+
+    def extend_result(self, result: SearchResult, *, more: bool) -> None:
+        """Append the new documents of a wider search for the listed query, the list staying where it
+        was scrolled and the same row selected."""
+        current = self.current_hit()
+        scrolled = self.list.verticalScrollBar().value()
+        self.model.extend(result, more=more)
+        if current is not None:
+            paths = [hit.path if (hit := self.model.hit(r)) else None for r in range(self.model.rowCount())]
+            if current.path in paths:
+                index = self.model.index(paths.index(current.path), 0)
+                self.list.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.list.verticalScrollBar().setValue(scrolled)
 
     def clear(self) -> None:
         self.model.clear()

@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
 
         self.search = SearchController(self.tasks, delay_ms=context.search_delay_ms, parent=self)
         self.search.results.connect(self._on_results)
+        self.search.more_results.connect(self._on_more_results)
         self.search.failed.connect(self._on_search_failed)
         self.search.cleared.connect(self._on_cleared)
         self.bar.changed.connect(self._query_changed)
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         # Short names for what the rest of the window (and the tests) use most.
         self.model, self.list, self.list_message, self.left = (
             self.results.model, self.results.list, self.results.message, self.results)
+        self.model.more_wanted.connect(self._more_wanted)
 
         self.preview = PreviewPane(self.tasks)
         self.preview.open_requested.connect(self._open_path)
@@ -342,21 +344,36 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _on_results(self, request_id: int, result: object) -> None:
         assert isinstance(result, SearchResult)
-        self.results.show_result(result)
+        self.results.show_result(result, more=len(result.hits) >= self.search.landed_k)
         if not self.model.total:
             self._set_list_message(result.query)
-        summary = self._summary(result.took_ms)
-        # The engine's notes (e.g. "query shortened to ...") say why the results may differ from the box.
-        self.result_label.setText(" · ".join(filter(None, (summary, *result.notes))))
+        self._show_summary(result)
         self.results_shown.emit(request_id)
 
+    @Slot(int, object)
+    def _on_more_results(self, request_id: int, result: object) -> None:
+        assert isinstance(result, SearchResult)
+        self.results.extend_result(result, more=len(result.hits) >= self.search.landed_k)
+        self._show_summary(result)
+        self.results_shown.emit(request_id)
+
+    @Slot()
+    def _more_wanted(self) -> None:
+        self.search.request_more()
+
+    def _show_summary(self, result: SearchResult) -> None:
+        # The engine's notes (e.g. "query shortened to ...") say why the results may differ from the box.
+        self.result_label.setText(" · ".join(filter(None, (self._summary(result.took_ms), *result.notes))))
+
     def _summary(self, took_ms: float) -> str:
-        """"3 results (+5 weaker) · 12 ms": the strong hits, and how many fell below the floor."""
+        """"3 results (+5 weaker) · 12 ms": the strong hits, and how many fell below the floor;
+        "20+ results" while scrolling down may find more."""
         strong = self.model.strong
         weaker = self.model.total - strong
         if not self.model.total:
             return ""
-        shown = count_text(strong, "result") + (f" (+{weaker:,} weaker)" if weaker else "")
+        more = "+" if self.model.more_available and not weaker else ""
+        shown = count_text(strong, "result").replace(" ", f"{more} ", 1) + (f" (+{weaker:,} weaker)" if weaker else "")
         return f"{shown} · {took_ms:.0f} ms"
 
     @Slot(int, str)

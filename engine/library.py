@@ -39,7 +39,7 @@ from .errors import IndexDamagedError, IndexLockedError, LibrarianError, ModelEr
 from .extract import kind_for
 from .extract.base import Locator
 from .extract.isolate import ExtractionWorkers
-from .indexer import Indexer, Writer
+from .indexer import Indexer, TypingGate, Writer
 from .lock import WriterLock
 from .paths import display_path, key_path, path_key
 from .results import (
@@ -97,6 +97,7 @@ class Library:
         self.data_dir = data_dir
         self.model = model
         self._extract_override = extract
+        self._typing = TypingGate()  # someone types in the search box: see `set_typing`
         self._workers: ExtractionWorkers | None = None
         if offsets is None and model is not None and model.tokenizer_file is not None:
             from tokenizers import Tokenizer
@@ -310,7 +311,8 @@ class Library:
     def _indexer(self, store: Store) -> Indexer:
         writer = Writer(store=store, vectors=self.vectors, model_id=self.model.model_id if self.model else None)
         return Indexer(writer, encoder=self.model.passage if self.model else None, offsets=self._offsets,
-                       extract=self._extractor(), skip_dirs=(self.data_dir,))  # never index our own files
+                       extract=self._extractor(), skip_dirs=(self.data_dir,),  # never index our own files
+                       typing=self._typing)
 
     def _prepare_write(self) -> Store:
         store = self._writer()
@@ -389,8 +391,10 @@ class Library:
 
     def set_typing(self, typing: bool) -> None:
         """Someone is typing (True) or the search box has gone idle (False). While someone types,
-        passages are embedded with one thread, from the next batch on, so the window keeps a core;
-        otherwise with every core. Cheap and safe from any thread (the app calls it per keystroke)."""
+        passages are embedded with one thread, from the next batch on, so the window keeps a core,
+        and files wait to be read (`TypingGate`: reading holds the GIL the searches need);
+        otherwise every core works. Cheap and safe from any thread (the app calls it per keystroke)."""
+        self._typing.set_typing(typing)
         if self.model is not None:
             self.model.threads.set_typing(typing)
 

@@ -450,6 +450,9 @@ def integrity_problem(db_path: Path) -> str | None:
     return problems[0] + (", and other problems" if len(problems) > 1 else "")
 
 
+FETCH_SLICE = 256
+
+
 def _translating(method):
     """``method`` of a cursor or connection, with SQLite's errors passed through `translate_sqlite_error`."""
     @functools.wraps(method)
@@ -473,6 +476,13 @@ class _Cursor(sqlite3.Cursor):
     fetchmany = _translating(sqlite3.Cursor.fetchmany)
     fetchall = _translating(sqlite3.Cursor.fetchall)
     __next__ = _translating(sqlite3.Cursor.__next__)
+
+    def __iter__(self):
+        """Rows in slices of `FETCH_SLICE`: one translated call per slice, not one per row (a
+        search reads thousands of rows and the per-row wrapper cost a fifth of its time), with
+        memory still bounded for long scans."""
+        while rows := self.fetchmany(FETCH_SLICE):
+            yield from rows
 
 
 class _Connection(sqlite3.Connection):

@@ -162,3 +162,53 @@ def test_the_empty_list_says_why_and_what_to_try():
     text = message_text(" zebra ", status, indexing=True, filtered=True, words_only=True)
     assert text.startswith("Nothing found for “zebra”.")
     assert "clear the filters, or search by meaning as well as words, or wait for indexing" in text
+
+
+def test_the_engine_is_asked_for_more_once_every_row_is_shown(model, qtbot):
+    model.set_result(result(20), more=True)
+    assert model.rowCount() == 20
+    assert model.canFetchMore(QModelIndex()), "scrolled to the end: a wider search may find more"
+    with qtbot.waitSignal(model.more_wanted):
+        model.fetchMore(QModelIndex())
+    assert not model.canFetchMore(QModelIndex()), "asked once until the wider result arrives"
+    with qtbot.assertNotEmitted(model.more_wanted):
+        model.fetchMore(QModelIndex())
+
+
+def test_a_wider_result_appends_only_new_documents_and_keeps_the_rows_shown(model):
+    model.set_result(result(20), more=True)
+    shown = [model.hit(r).path for r in range(20)]
+    wider = SearchResult(query="tomatoes", mode="hybrid", took_ms=2.0,
+                         hits=tuple(make_hit(i) for i in (3, 0, *range(20, 40), 7)))  # reordered, plus 20 new
+    assert model.extend(wider, more=False) == 20
+    assert [model.hit(r).path for r in range(20)] == shown
+    assert model.total == 40 and model.rowCount() == 40
+    assert model.hit(20).path.endswith("file20.pdf")
+    assert not model.canFetchMore(QModelIndex()), "the engine had no more"
+
+
+def test_no_wider_search_behind_the_weaker_matches_row_until_they_are_shown(model, qtbot):
+    hits = tuple(make_hit(i, weak=i >= 15) for i in range(20))
+    model.set_result(SearchResult(query="tomatoes", mode="hybrid", took_ms=1.0, hits=hits), more=True)
+    assert model.toggle_row() == 15
+    assert not model.canFetchMore(QModelIndex()), "a wider search would only add weaker matches"
+    model.show_weak()
+    assert model.rowCount() == 20
+    with qtbot.waitSignal(model.more_wanted):
+        model.fetchMore(QModelIndex())
+    more = SearchResult(query="tomatoes", mode="hybrid", took_ms=1.0,
+                        hits=hits + tuple(make_hit(i, weak=True) for i in range(20, 25)))
+    model.extend(more, more=False)
+    assert model.rowCount() == 25 and model.toggle_row() is None, "weaker matches shown: new ones are rows at once"
+
+
+def test_new_strong_documents_go_before_the_weaker_matches_row(model):
+    hits = tuple(make_hit(i, weak=i >= 18) for i in range(20))
+    model.set_result(SearchResult(query="tomatoes", mode="hybrid", took_ms=1.0, hits=hits), more=True)
+    wider = SearchResult(query="tomatoes", mode="hybrid", took_ms=1.0, hits=hits + (make_hit(30), make_hit(31, weak=True)))
+    model.extend(wider, more=False)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert model.toggle_row() == 19
+    assert model.hit(18).path.endswith("file30.pdf")
+    assert model.hidden == 3

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import fake_model
 from librarian.desktop._testing import make_context, write_docs
-from librarian.desktop.search_worker import SearchController
+from librarian.desktop.search_worker import FIRST_PAGE, MORE_GROWTH, SearchController
 from librarian.desktop.tasks import Tasks
 from librarian.desktop.window import PAGE_SEARCH, MainWindow
 from librarian.engine.extract import extract
 from librarian.engine.library import Library
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import QModelIndex, Qt, QThreadPool
 from PySide6.QtGui import QPalette, QTextCursor
 
 
@@ -210,3 +210,65 @@ def test_mode_switch_and_filters_reach_the_engine(qtbot, window, library):
         window.bar.date.setCurrentIndex(2)  # past week
     filters = library.calls[-1][1]["filters"]
     assert filters.folder == root and filters.modified_after is not None
+
+
+def test_typing_asks_for_one_page_and_scrolling_to_the_end_appends_a_wider_search(qtbot, tmp_path):
+    docs = tmp_path / "many"
+    for i in range(70):
+        (docs / f"kayak-{i:02}.txt").parent.mkdir(parents=True, exist_ok=True)
+        (docs / f"kayak-{i:02}.txt").write_text(f"Kayak trip {i}: paddles, a spray deck and note {i} of the river log.")
+    lib = Library.open(tmp_path / "data", model=fake_model(), extract=extract)
+    lib.add_folder(docs)
+    lib.update()
+    library = RecordingLibrary(lib)
+    w = MainWindow(make_context(tmp_path, lambda: library))
+    qtbot.addWidget(w)
+    w.resize(900, 600)
+    w.show()
+    qtbot.waitUntil(lambda: w.snapshot is not None)
+    try:
+        type_query(qtbot, w, "kayak")
+        assert [kw["k"] for _, kw in library.calls] == [FIRST_PAGE]
+        assert w.model.total == FIRST_PAGE and w.model.more_available
+        assert w.result_label.text().startswith(f"{FIRST_PAGE}+ results")
+        first_rows = [w.model.hit(r).path for r in range(FIRST_PAGE)]
+        with qtbot.waitSignal(w.results_shown, timeout=5000):
+            w.list.scrollToBottom()  # the view asks the model for more: a wider search runs
+        assert [kw["k"] for _, kw in library.calls] == [FIRST_PAGE, FIRST_PAGE * MORE_GROWTH]
+        assert [w.model.hit(r).path for r in range(FIRST_PAGE)] == first_rows, "the rows shown stay in place"
+        assert w.model.total == FIRST_PAGE * MORE_GROWTH
+        with qtbot.waitSignal(w.results_shown, timeout=5000):
+            while w.model.canFetchMore(QModelIndex()) and w.model.rowCount() < w.model.total:
+                w.model.fetchMore(QModelIndex())
+            w.list.scrollToBottom()
+        assert w.model.total == 70 and not w.model.more_available, "the engine had no more"
+        assert w.result_label.text().startswith("70 results")
+        assert len({w.model.hit(r).path for r in range(w.model.rowCount())}) == 70
+    finally:
+        w.close()
+        lib.close()
+
+
+def test_a_keystroke_after_the_wider_search_was_asked_for_wins(qtbot, library):
+    pool = QThreadPool()
+    tasks = Tasks(pool)
+    controller = SearchController(tasks, delay_ms=0)
+    controller.set_library(library)
+    landed, more = [], []
+    controller.results.connect(lambda rid, res: landed.append(res.query))
+    controller.more_results.connect(lambda rid, res: more.append(res.query))
+    try:
+        with qtbot.waitSignal(controller.results, timeout=5000):
+            controller.request("compost", immediate=True)
+        gate = threading.Event()
+        library.hold["compost"] = gate
+        assert controller.request_more()
+        qtbot.waitUntil(lambda: len(library.calls) == 2)  # the wider search is in flight
+        controller.request("tomatoes")
+        assert not controller.request_more(), "nothing to widen while a newer query waits"
+        with qtbot.waitSignal(controller.results, timeout=5000):
+            gate.set()
+        assert landed == ["compost", "tomatoes"] and more == [], "the stale wider result was dropped"
+    finally:
+        gate.set()
+        tasks.wait()

@@ -255,6 +255,61 @@ def test_typing_drops_the_next_batch_to_one_thread_and_idle_brings_every_core_ba
     assert encoder.used[:5] == [4, 1, 1, 4, 4]
 
 
+class ExtractLog:
+    """The real extractor, recording whether someone was typing at each file it read."""
+
+    def __init__(self, gate) -> None:
+        self.gate = gate
+        self.typing_at_read: list[bool] = []
+
+    def __call__(self, path: Path):
+        self.typing_at_read.append(self.gate.typing)
+        return extract(path)
+
+
+def test_no_file_is_read_while_someone_types_and_reading_resumes_when_the_box_goes_idle(tmp_path):
+    docs = write_files(tmp_path / "docs", 5)
+    with Library.open(tmp_path / "data", model=fake_model(), extract=extract) as library:
+        gate = library._typing
+        log = ExtractLog(gate)
+        library._extract_override = log
+        library.add_folder(docs)
+        library.set_typing(True)
+        runner = threading.Thread(target=library.update)
+        runner.start()
+        assert gate.stepped_aside.wait(30), "the producer reached its first file and waited"
+        assert log.typing_at_read == []
+        library.set_typing(False)
+        runner.join(60)
+        assert not runner.is_alive()
+        assert log.typing_at_read == [False] * 5
+        assert library.status().documents == 5
+
+
+def test_non_stop_typing_still_lets_files_through(tmp_path, monkeypatch):
+    import librarian.engine.indexer as indexer
+
+    monkeypatch.setattr(indexer, "STEP_ASIDE_AT_MOST_SECONDS", 0.0)
+    docs = write_files(tmp_path / "docs", 3)
+    with Library.open(tmp_path / "data", model=fake_model(), extract=extract) as library:
+        library.add_folder(docs)
+        library.set_typing(True)
+        report = library.update()
+        assert library._typing.stepped_aside.is_set()
+    assert report.added == 3
+
+
+def test_a_cancelled_run_does_not_wait_for_the_typist():
+    gate_control = IndexControl()
+    gate_control.cancel()
+    from librarian.engine.indexer import TypingGate
+
+    gate = TypingGate()
+    gate.set_typing(True)
+    gate.step_aside(gate_control)  # returns at once: nothing to wait for once cancelled
+    assert gate.stepped_aside.is_set()
+
+
 def test_a_keyword_only_library_ignores_typing(tmp_path):
     with Library.open(tmp_path / "data", model=fake_model()):
         pass
