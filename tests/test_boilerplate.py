@@ -165,6 +165,21 @@ def test_sphinx_sidebar_and_related_bars_leave_the_text(tmp_path):
     assert "See also subprocess, shlex and os." in flat  # "See also a, b and c." is prose, not a menu
 
 
+def test_permalink_marks_after_headings_and_definitions_leave_the_text(tmp_path):
+    body = """<div class="body"><section id="io"><h1>io<a class="headerlink" href="#io" title="Permalink">¶</a></h1>
+<dl class="py method"><dt class="sig" id="io.IOBase.readlines"><span>readlines</span>()<a class="headerlink"
+href="#io.IOBase.readlines" title="Permalink to this definition">¶</a></dt>
+<dd><p>Read and return a list of lines from the stream. See <a href="#io.IOBase.readline">readline</a>,
+section <a href="#sec">§</a> 2 and <a href="other.html#x">¶</a>.</p></dd></dl>
+<h2>MkDocs<a class="headerlink" href="#mkdocs">#</a></h2><p>Text under it.</p></section></div>"""
+    flat = " ".join(text_of(page(tmp_path, body)).split())
+    assert "readlines()" in flat and "readlines()¶" not in flat
+    assert "¶" not in flat.replace("and ¶", "")  # only the link to another page keeps its mark
+    assert "MkDocs#" not in flat and "#" not in flat
+    assert "See readline, section" in flat, "an ordinary link to this page stays"
+    assert "and ¶." in flat, "a mark linking to another page is no permalink of this one"
+
+
 def test_html5_header_footer_and_roles_go_but_those_inside_an_article_stay(tmp_path):
     body = """<header><a href="/">Home</a> <span>Site tagline of the blog</span></header>
 <div role="banner">Banner words</div><div role="search"><form>Search the site</form></div>

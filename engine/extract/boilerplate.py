@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+_PERMALINK_MARKS = frozenset({"¶", "§", "#", "\uf0c1", "\U0001f517"})  # \uf0c1: Font Awesome's link icon
 BAR_MIN_LINKS = 3
 BAR_MAX_LETTERS = 400
 # Below this share of the page's letters left after removing its link lists, the page is a link page
@@ -90,13 +91,25 @@ class _Counts:
 def strip_navigation(root: Any) -> int:
     """Remove navigation chrome under ``root`` (a selectolax node) in place; returns how many
     elements were removed."""
-    removed = _structural(root)
+    removed = _structural(root) + _permalinks(root)
     marks, kept_letters, total_letters = _mark(root, drop_link_lists=True)
     if total_letters and kept_letters < LINK_PAGE_SHARE * total_letters:
         marks, _, _ = _mark(root, drop_link_lists=False)  # a page of links: its links are its text
     for node in marks:
         node.decompose()
     return removed + len(marks)
+
+
+def _permalinks(root: Any) -> int:
+    """Remove the permalink marks documentation generators put after every heading and definition
+    (Sphinx and MkDocs ``<a class="headerlink" href="#id">¶</a>``): a link to this very page whose
+    whole text is a mark. Left in, "readlines()¶ Read and return…" reaches passages and snippets."""
+    doomed = [node for node in root.css("a")
+              if (node.attributes.get("href") or "").startswith("#")
+              and node.text(deep=True).strip() in _PERMALINK_MARKS]
+    for node in doomed:
+        node.decompose()
+    return len(doomed)
 
 
 def _structural(root: Any) -> int:
