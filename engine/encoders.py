@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -81,14 +81,18 @@ class Encoder(ABC):
         """Length of each text in the encoder's pieces (capped); used to batch similar lengths."""
         return [min(len(t) // 4 + 2, self.max_length) for t in texts]
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH) -> np.ndarray:
-        """Embed any number of texts, batching texts of similar length to waste little on padding."""
+    def embed(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH,
+              before_batch: Callable[[], None] | None = None) -> np.ndarray:
+        """Embed any number of texts, batching texts of similar length to waste little on padding.
+        ``before_batch`` runs before each batch (the indexer waits there while someone types)."""
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
         lengths = self.token_lengths(texts)
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(texts), self.dims), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
+            if before_batch is not None:
+                before_batch()
             idx = order[start:start + batch_size]
             out[idx] = self.embed_batch([texts[i] for i in idx])
         return out
@@ -185,7 +189,8 @@ class OnnxEncoder(Encoder):
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH,
+              before_batch: Callable[[], None] | None = None) -> np.ndarray:
         """As `Encoder.embed`, but each text is tokenized once: the lengths that order the batches
         come from the same encodings the model then reads."""
         if not texts:
@@ -194,6 +199,8 @@ class OnnxEncoder(Encoder):
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         out = np.empty((len(texts), self.dims), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
+            if before_batch is not None:
+                before_batch()
             idx = order[start:start + batch_size]
             out[idx] = self._run([encodings[i] for i in idx])
         return out
@@ -250,8 +257,9 @@ class LazyEncoder(Encoder):
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self.loaded.embed_batch(texts)
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH) -> np.ndarray:
-        return self.loaded.embed(texts, batch_size=batch_size)
+    def embed(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH,
+              before_batch: Callable[[], None] | None = None) -> np.ndarray:
+        return self.loaded.embed(texts, batch_size=batch_size, before_batch=before_batch)
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         return self.loaded.token_lengths(texts)

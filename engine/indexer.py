@@ -77,25 +77,28 @@ RECOUNT_EVERY_SECONDS = 1.0  # totals re-read from the store, at most (two index
 PASSAGE_TARGET_PIECES = 160  # ~120 words; 128 and 200 scored within 0.006 nDCG on the dev sets
 
 ProgressCallback = Callable[[Progress], None]
-STEP_ASIDE_AT_MOST_SECONDS = 3.0  # per file: non-stop typing still lets indexing advance
+STEP_ASIDE_AT_MOST_SECONDS = 3.0  # per file or batch: non-stop typing still lets indexing advance
 
 
 class TypingGate:
-    """Someone is typing in the search box: the producer steps aside until the box goes idle.
+    """Someone is typing in the search box: indexing steps aside until the box goes idle.
 
-    The producer reads, chunks and writes files in Python, holding the GIL most of the time, and a
-    search is mostly Python too: while both ran, each keystroke's search took ~2x longer (real
-    library, prefixes of typed queries: p50 52 ms / p95 165 ms, vs 30 / 76 ms with the producer
-    waiting between files). The embedder does not wait: onnxruntime releases the GIL, and it drops
-    to one thread while someone types (`EncoderThreads`), so meaning keeps filling in.
+    Each keystroke runs a search, mostly Python plus, while the library is still being embedded, up
+    to four passages encoded on the spot; on a two-core laptop whatever indexing does at the same
+    time is taken from it. The producer (reading, chunking, writing files in Python) holds the GIL
+    the search needs: with it waiting, prefixes of typed queries on the real library went from p50
+    52 / p95 165 ms to 30 / 76 ms. The embedder holds a core: with it waiting between batches too,
+    keystroke → results painted while 17k passages were being embedded went from p95 142-168 ms to
+    118 ms (typed) and from 165-250 to 133 ms (pasted) (benchmarks/bench_gui_latency.py).
 
-    The producer waits before its next file, at most `STEP_ASIDE_AT_MOST_SECONDS` per file, and
-    not at all once the run is cancelled. Safe from any thread (the app sets it per keystroke)."""
+    Both wait before their next file or batch, at most `STEP_ASIDE_AT_MOST_SECONDS` each (non-stop
+    typing still lets indexing advance, with one encoder thread: `EncoderThreads`), and not at all
+    once the run is cancelled. Safe from any thread (the app sets it per keystroke)."""
 
     def __init__(self) -> None:
         self._idle = threading.Event()
         self._idle.set()
-        self.stepped_aside = threading.Event()  # set each time the producer waits (for tests)
+        self.stepped_aside = threading.Event()  # set each time indexing waits (for tests)
 
     def set_typing(self, typing: bool) -> None:
         (self._idle.clear if typing else self._idle.set)()
@@ -255,8 +258,10 @@ class Embedder(threading.Thread):
     to every passage still waiting with that text. Each passage keeps its own copy in its own row,
     so editing, deleting or moving one file never touches another's vectors."""
 
-    def __init__(self, writer: Writer, encoder: Encoder, meter: _ProgressMeter, control: IndexControl) -> None:
+    def __init__(self, writer: Writer, encoder: Encoder, meter: _ProgressMeter, control: IndexControl, *,
+                 typing: TypingGate | None = None) -> None:
         super().__init__(name="librarian-embedder", daemon=True)
+        self.typing = typing or TypingGate()
         self.writer = writer
         self.encoder = encoder
         self.meter = meter
@@ -305,6 +310,10 @@ class Embedder(threading.Thread):
                 writer.sync.save()
                 last_save = time.monotonic()
 
+    def _between_batches(self) -> None:
+        """Before each batch of the encoder: wait while someone types (`TypingGate`)."""
+        self.typing.step_aside(self.control)
+
     def _encode_new(self, batch: list[PassageToEmbed], known: dict[bytes, np.ndarray]) -> dict[bytes, np.ndarray]:
         """text hash -> int8 vector for the texts of ``batch`` no stored vector covers, each encoded once."""
         texts: dict[bytes, str] = {}
@@ -313,7 +322,7 @@ class Embedder(threading.Thread):
                 texts.setdefault(passage.text_hash, embedding_text(passage.title, passage.body))
         if not texts:
             return {}
-        encoded = to_int8(self.encoder.embed(list(texts.values())))
+        encoded = to_int8(self.encoder.embed(list(texts.values()), before_batch=self._between_batches))
         self.encoded += len(texts)
         return dict(zip(texts, encoded, strict=True))
 
@@ -346,7 +355,7 @@ class Indexer:
         meter.recount(force=True)
         embedder = None
         if embed and self.encoder is not None:
-            embedder = Embedder(self.writer, self.encoder, meter, control)
+            embedder = Embedder(self.writer, self.encoder, meter, control, typing=self.typing)
             if self.overlap:
                 embedder.start()
         self._rehash = rehash

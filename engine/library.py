@@ -391,8 +391,8 @@ class Library:
 
     def set_typing(self, typing: bool) -> None:
         """Someone is typing (True) or the search box has gone idle (False). While someone types,
-        passages are embedded with one thread, from the next batch on, so the window keeps a core,
-        and files wait to be read (`TypingGate`: reading holds the GIL the searches need);
+        indexing waits before its next file and its next batch (`TypingGate`: each keystroke's
+        search gets the machine), up to 3 s each, and a batch that runs anyway uses one thread;
         otherwise every core works. Cheap and safe from any thread (the app calls it per keystroke)."""
         self._typing.set_typing(typing)
         if self.model is not None:

@@ -44,9 +44,9 @@ class OrderRecordingEncoder(FakeEncoder):
         super().__init__()
         self.texts: list[str] = []
 
-    def embed(self, texts, *, batch_size=32):
+    def embed(self, texts, *, batch_size=32, before_batch=None):
         self.texts += list(texts)
-        return super().embed(texts, batch_size=batch_size)
+        return super().embed(texts, batch_size=batch_size, before_batch=before_batch)
 
 
 def recording_model() -> tuple[Model, OrderRecordingEncoder]:

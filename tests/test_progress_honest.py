@@ -236,7 +236,10 @@ class ThreadRecordingEncoder(FakeEncoder):
         return super().embed_batch(texts)
 
 
-def test_typing_drops_the_next_batch_to_one_thread_and_idle_brings_every_core_back(tmp_path):
+def test_typing_drops_the_next_batch_to_one_thread_and_idle_brings_every_core_back(tmp_path, monkeypatch):
+    import librarian.engine.indexer as indexer
+
+    monkeypatch.setattr(indexer, "STEP_ASIDE_AT_MOST_SECONDS", 0.0)  # batches run at once: their threads counted
     threads = EncoderThreads(4)
     encoder = ThreadRecordingEncoder(threads)
     model: Model = replace(fake_model(), passage=encoder, threads=threads)
@@ -284,6 +287,40 @@ def test_no_file_is_read_while_someone_types_and_reading_resumes_when_the_box_go
         assert not runner.is_alive()
         assert log.typing_at_read == [False] * 5
         assert library.status().documents == 5
+
+
+def test_no_batch_starts_while_someone_types_and_encoding_resumes_when_the_box_goes_idle(tmp_path):
+    threads = EncoderThreads(2)
+    encoder = ThreadRecordingEncoder(threads)
+    model: Model = replace(fake_model(), passage=encoder, threads=threads)
+    docs = write_files(tmp_path / "docs", 60)
+    with Library.open(tmp_path / "data", model=model, extract=extract) as library:
+        library.add_folder(docs)
+        library.update(embed=False)  # read first: the embedder is all that runs
+        gate = library._typing
+        typing_at_start: list[bool] = []
+
+        def record(number: int) -> None:
+            typing_at_start.append(gate.typing)
+            if number == 1:
+                library.set_typing(True)  # the user types while batch 1 runs
+
+        encoder.before_batch = record
+        runner = threading.Thread(target=library.update)
+        runner.start()
+        assert gate.stepped_aside.wait(30), "the embedder reached batch 2 and waited"
+        assert len(typing_at_start) == 2, "no batch started while typing"
+        library.set_typing(False)
+        runner.join(60)
+        assert not runner.is_alive()
+    assert typing_at_start[0] is False and not any(typing_at_start[2:])
+    assert len(typing_at_start) >= 3 and library_embedded_all(tmp_path / "data")
+
+
+def library_embedded_all(data: Path) -> bool:
+    with Library.open(data, model=fake_model()) as library:
+        status = library.status()
+    return status.embedded == status.to_embed
 
 
 def test_non_stop_typing_still_lets_files_through(tmp_path, monkeypatch):
