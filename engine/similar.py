@@ -38,6 +38,7 @@ _OFFSETS = np.array([0x632BE59BD9B4E019, 0x94D049BB133111EB, 0x2545F4914F6CDD1D,
                     dtype=np.uint64)[:MIN_HASHES, None]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_RUN_BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime: mixes a run's word hashes in order
 
 
 def could_be_near(a: DocumentShape, b: DocumentShape) -> bool:
@@ -52,11 +53,24 @@ def _close(x: int, y: int) -> bool:
 
 def shingles(text: str) -> frozenset[int]:
     """Hashes of the text's runs of `SHINGLE_WORDS` lower-cased words (its words, when shorter).
-    CRC-32, not Python's `hash`: the same in every process, so which pairs are compared never
-    depends on the interpreter's hash seed."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    runs = [words] if len(words) < SHINGLE_WORDS else [words[i:i + SHINGLE_WORDS] for i in range(len(words) - SHINGLE_WORDS + 1)]
-    return frozenset(zlib.crc32(" ".join(run).encode("utf-8", "surrogatepass")) for run in runs if run)
+
+    Each word is hashed once (CRC-32, not Python's `hash`: the same in every process, so
+    which pairs are compared never depends on the interpreter's hash seed) and a run's hash is a
+    polynomial of its words' hashes modulo 2**64, computed for all runs at once: this runs for the
+    documents about to be shown on every new query, and joining and hashing each run's text in
+    Python was a third of a typed query's time at 100k passages."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return frozenset()
+    word_hashes = np.fromiter(map(zlib.crc32, "\0".join(words).encode("utf-8", "surrogatepass").split(b"\0")),
+                              dtype=np.uint64, count=len(words))
+    width = min(SHINGLE_WORDS, len(word_hashes))
+    runs = len(word_hashes) - width + 1
+    combined = np.zeros(runs, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        for offset in range(width):
+            combined = combined * _RUN_BASE + word_hashes[offset:offset + runs] + np.uint64(1)
+    return frozenset(combined.tolist())
 
 
 @dataclass(frozen=True, slots=True)

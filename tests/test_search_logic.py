@@ -46,3 +46,15 @@ def test_snippet_centres_on_the_terms_and_marks_them():
     assert "sourdough" in snippet and snippet.startswith("… ") and snippet.endswith(" …")
     marked = [snippet[s:e].lower() for s, e in spans]
     assert "sourdough" in marked and "feeding" in marked
+
+
+def test_term_spans_start_at_words_only_and_find_a_word_that_starts_inside_a_passed_over_match():
+    from librarian.engine.search import term_spans
+
+    text = "misinformation, information retrieval; irretrievable 买了retrieval"
+    spans = [text[s:e] for s, e in term_spans(text, ["information", "retrieval"])]
+    assert spans == ["information", "retrieval", "retrieval"], "not inside misinformation / irretrievable"
+    # The phrase alternative matches inside "xprompt" and is passed over; "command" starts inside
+    # that match and is still found.
+    other = "xprompt command"
+    assert [other[s:e] for s, e in term_spans(other, ["prompt command", "command"])] == ["command"]
