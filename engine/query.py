@@ -59,6 +59,7 @@ class ParsedQuery:
     name_terms: tuple[str, ...] | None = None
     name_phrases: tuple[tuple[str, ...], ...] | None = None
     notes: tuple[str, ...] = ()  # what the person should know about how the query was read
+    stop_words_only: bool = False  # every word is a stop word ("what are the"): ``terms`` keeps them
 
     @property
     def empty(self) -> bool:
@@ -252,8 +253,10 @@ def parse(query: str, *, max_chars: int | None = MAX_QUERY_CHARS) -> ParsedQuery
             name_phrases.append(words)
     rest = _PHRASE.sub(" ", text).replace('"', " ")
     terms = _distinct(_query_terms(rest), keep_stop_words=False)
-    if not terms and not phrases:  # a query of stop words only ("to be or not to be")
+    stop_words_only = not terms and not phrases
+    if stop_words_only:  # a query of stop words only ("to be or not to be")
         terms = _distinct(_query_terms(rest), keep_stop_words=True)
+        stop_words_only = bool(terms)
     name_terms = _distinct(tokens(rest), keep_stop_words=False)
     if not name_terms and not name_phrases:
         name_terms = _distinct(tokens(rest), keep_stop_words=True)
@@ -261,4 +264,4 @@ def parse(query: str, *, max_chars: int | None = MAX_QUERY_CHARS) -> ParsedQuery
         terms, name_terms = terms[:MAX_QUERY_TERMS], name_terms[:MAX_QUERY_TERMS]
         notes += (f"only the first {MAX_QUERY_TERMS} different words of the query are matched as words",)
     return ParsedQuery(text=text, terms=tuple(terms), phrases=tuple(phrases), name_terms=tuple(name_terms),
-                       name_phrases=tuple(name_phrases), notes=notes)
+                       name_phrases=tuple(name_phrases), notes=notes, stop_words_only=stop_words_only)

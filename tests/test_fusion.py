@@ -130,3 +130,37 @@ def test_without_vectors_every_keyword_match_counts_in_full():
     assert search.keyword_trust(keyword, Ranked((), ()), {})(1) == 1.0
     fused = fuse(keyword, Ranked((), ()), {})
     assert fused[1] == pytest.approx(1 - search.DENSE_WEIGHT) and _ranks(fused) == [1, 2]
+
+
+def test_a_prefix_of_stop_words_asks_meaning_only_in_hybrid_mode_and_words_in_keyword_mode(demo, monkeypatch):
+    from librarian.engine.store import Store
+
+    calls: list[str] = []
+    real = Store.keyword_matches
+
+    def counted(self, match, **kwargs):
+        calls.append(match)
+        return real(self, match, **kwargs)
+
+    monkeypatch.setattr(Store, "keyword_matches", counted)
+    hybrid = demo.search("what are the", k=5)
+    assert calls == [], "no passage is scored for the words of a stop-word prefix"
+    assert hybrid.hits and not any(hit.words for hit in hybrid.hits), "meaning still ranks the library"
+    keyword = demo.search("what are the", k=5, mode="keyword")
+    assert calls and keyword.hits, "asked for words, the words are matched"
+    calls.clear()
+    demo.search("what are the loaves", k=5)
+    assert calls, "one word that is not a stop word brings the keyword side back"
+
+
+def test_without_meaning_a_stop_word_query_still_finds_its_words(tmp_path):
+    from conftest import fake_model
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "hamlet.txt").write_text("To be, or not to be, that is the question.")
+    with Library.open(tmp_path / "data", model=fake_model()) as lib:
+        lib.add_folder(docs)
+        lib.update()
+    with Library.open_keyword_only(tmp_path / "data") as lib:
+        assert [Path(h.path).name for h in lib.search("to be or not to be").hits] == ["hamlet.txt"]
