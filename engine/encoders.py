@@ -85,21 +85,27 @@ class Encoder(ABC):
               before_batch: Callable[[], None] | None = None) -> np.ndarray:
         """Embed any number of texts, batching texts of similar length to waste little on padding.
         ``before_batch`` runs before each batch (the indexer waits there while someone types)."""
-        if not texts:
-            return np.zeros((0, self.dims), dtype=np.float32)
-        lengths = self.token_lengths(texts)
-        order = np.argsort(lengths, kind="stable")
-        out = np.empty((len(texts), self.dims), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            if before_batch is not None:
-                before_batch()
-            idx = order[start:start + batch_size]
-            out[idx] = self.embed_batch([texts[i] for i in idx])
-        return out
+        return in_length_order(self.token_lengths(texts), lambda idx: self.embed_batch([texts[i] for i in idx]),
+                               dims=self.dims, batch_size=batch_size, before_batch=before_batch)
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query, alone: dynamic int8 scales depend on the batch, so a query never shares one."""
         return self.embed_batch([text])[0]
+
+
+def in_length_order(lengths: Sequence[int], encode: Callable[[np.ndarray], np.ndarray], *, dims: int,
+                    batch_size: int, before_batch: Callable[[], None] | None) -> np.ndarray:
+    """float32 [len(lengths), dims]: ``encode(indexes)`` run on batches of ``batch_size`` texts of
+    similar length (shortest first, little padding), each row put back in its text's place;
+    ``before_batch`` runs before each batch."""
+    out = np.empty((len(lengths), dims), dtype=np.float32)
+    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
+    for start in range(0, len(order), batch_size):
+        if before_batch is not None:
+            before_batch()
+        idx = order[start:start + batch_size]
+        out[idx] = encode(idx)
+    return out
 
 
 def cosines(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -193,17 +199,9 @@ class OnnxEncoder(Encoder):
               before_batch: Callable[[], None] | None = None) -> np.ndarray:
         """As `Encoder.embed`, but each text is tokenized once: the lengths that order the batches
         come from the same encodings the model then reads."""
-        if not texts:
-            return np.zeros((0, self.dims), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        out = np.empty((len(texts), self.dims), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            if before_batch is not None:
-                before_batch()
-            idx = order[start:start + batch_size]
-            out[idx] = self._run([encodings[i] for i in idx])
-        return out
+        encodings = self.tokenizer.encode_batch(list(texts)) if texts else []
+        return in_length_order([len(e.ids) for e in encodings], lambda idx: self._run([encodings[i] for i in idx]),
+                               dims=self.dims, batch_size=batch_size, before_batch=before_batch)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self._run(self.tokenizer.encode_batch(list(texts)))
