@@ -153,9 +153,25 @@ class OnnxEncoder(Encoder):
         if spec.output not in outputs:
             raise ModelError(f"{path} has no output {spec.output!r} (it has {list(outputs)})")
         width = (outputs[spec.output] or [None])[-1]
-        if isinstance(width, int) and width != dims:
+        if isinstance(width, int) and dims and width != dims:
             raise ModelError(f"{path} gives {width}-dimensional vectors but its manifest.json says dims {dims} "
                              f"({REINSTALL})")
+        if not dims and isinstance(width, int):  # `of_file`: the graph says
+            self.dims = width
+
+    @classmethod
+    def of_file(cls, path: Path, tokenizer_file: Path, *, max_length: int, threads: int = 2,
+                pooling: str = "mean", normalize: bool = True, output: str = "last_hidden_state") -> OnnxEncoder:
+        """This encoder on a bare ONNX file, without a model folder around it (the model pipeline's fidelity
+        and speed gates measure the app's own encoder on exports that have no manifest yet)."""
+        from ._onnxruntime import ort
+
+        probe = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        shape = next((o.shape for o in probe.get_outputs() if o.name == output), None) or [None]
+        dims = shape[-1] if isinstance(shape[-1], int) else 0
+        spec = TowerSpec(file=Path(path).name, max_length=max_length, pooling=pooling, normalize=normalize,
+                         output=output)
+        return cls(Path(path).parent, spec, Path(tokenizer_file), dims, threads=threads)
 
     def _new_session(self, threads: int):
         from ._onnxruntime import ort  # telemetry off before onnxruntime loads
@@ -207,12 +223,16 @@ class OnnxEncoder(Encoder):
         return self._run(self.tokenizer.encode_batch(list(texts)))
 
     def _run(self, encodings: list) -> np.ndarray:
-        width = max((len(e.ids) for e in encodings), default=1) or 1
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            n = len(enc.ids)
-            ids[row, :n] = enc.ids
+        return self.run_ids([e.ids for e in encodings])
+
+    def run_ids(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
+        """One batch of already tokenised texts, padded here: pooled (and normalised) vectors."""
+        width = max((len(seq) for seq in sequences), default=1) or 1
+        ids = np.zeros((len(sequences), width), dtype=np.int64)
+        mask = np.zeros((len(sequences), width), dtype=np.int64)
+        for row, seq in enumerate(sequences):
+            n = len(seq)
+            ids[row, :n] = seq
             mask[row, :n] = 1
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:

@@ -1,10 +1,13 @@
 """A model folder: its ``manifest.json`` read and checked, and the files it lists verified.
 
     model_dir/
-      manifest.json    name, dims, tokenizer, towers {question, passage}, sha256 {file: digest}
+      manifest.json    name, dims, tokenizer, inputs, towers {question, passage}, sha256 {file: digest},
+                       and how the folder was built (source, quantization, fidelity, speed, built, onnxruntime)
       model.onnx ...   the towers' ONNX files (and any external data they share)
       tokenizer.json
 
+This module is the one definition of that folder: the engine reads it (`read_manifest`), the model
+pipeline (``models/``) writes it (`Manifest.create`, `Manifest.check_release`, `write_manifest`).
 Every manifest value the engine uses is checked in `read_manifest`: a damaged or hand-edited
 manifest gives one `ModelError` naming the file and the fix, never a traceback or a model that
 silently runs wrong.
@@ -30,8 +33,9 @@ import re
 import stat
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -47,6 +51,9 @@ CACHE_ENV = "LIBRARIAN_CACHE_DIR"
 CACHE_NAME = "model-checksums.json"
 CACHE_MAX_ENTRIES = 64
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# What a folder the pipeline ships must also say about itself (the engine does not need it to run).
+RELEASE_KEYS = ("source", "quantization", "fidelity", "speed", "built", "onnxruntime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +62,11 @@ class TowerSpec:
     max_length: int
     pooling: str  # "mean" | "cls"
     normalize: bool
-    output: str
+    output: str = "last_hidden_state"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "max_length": self.max_length, "pooling": self.pooling,
+                "normalize": self.normalize, "output": self.output}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +78,47 @@ class Manifest:
     tokenizer: str
     towers: Mapping[str, TowerSpec]  # "question" and "passage"
     sha256: Mapping[str, str]  # every file the model reads -> its hex digest
+    inputs: tuple[str, ...] = INPUTS
+    build: Mapping[str, Any] = field(default_factory=dict)  # RELEASE_KEYS and anything else recorded
+
+    @classmethod
+    def from_json(cls, raw: object, *, manifest_path: Path, default_name: str = "model") -> Manifest:
+        return parse_manifest(raw, manifest_path=manifest_path, default_name=default_name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": MANIFEST_FORMAT, "name": self.name, "dims": self.dims, "tokenizer": self.tokenizer,
+                "inputs": list(self.inputs), "towers": {side: self.towers[side].to_json() for side in TOWERS},
+                "sha256": dict(self.sha256), **self.build}
+
+    @classmethod
+    def create(cls, folder: Path, *, name: str, dims: int, towers: Mapping[str, TowerSpec],
+               tokenizer: str = "tokenizer.json", inputs: tuple[str, ...] = INPUTS,
+               extra_files: tuple[str, ...] = (), **build: Any) -> Manifest:
+        """A manifest for the files now in ``folder``: the towers' files, the tokenizer and ``extra_files``
+        (external data the graphs read) are checksummed here."""
+        files = sorted({t.file for t in towers.values()} | {tokenizer, *extra_files})
+        return cls(name=name, dims=dims, tokenizer=tokenizer, towers=dict(towers),
+                   sha256={f: file_sha256(folder / f) for f in files}, inputs=tuple(inputs), build=build)
+
+    def check_release(self, folder: Path) -> None:
+        """What the pipeline must prove before it ships ``folder``: the engine reads this manifest back
+        unchanged, its provenance is complete, and every listed file has its checksum. `ValueError`
+        otherwise."""
+        missing = [k for k in RELEASE_KEYS if k not in self.build]
+        if missing:
+            raise ValueError(f"the manifest of {folder} lacks {', '.join(missing)}")
+        if "passages" not in self.build["fidelity"]:
+            raise ValueError(f"the manifest of {folder} records no fidelity.passages")
+        try:
+            again = parse_manifest(json.loads(json.dumps(self.to_json())), manifest_path=folder / "manifest.json",
+                                   default_name=self.name)
+        except ModelError as exc:
+            raise ValueError(str(exc)) from exc
+        if again != self:
+            raise ValueError(f"the manifest of {folder} does not read back as written")
+        for file, digest in self.sha256.items():
+            if not (folder / file).is_file() or file_sha256(folder / file) != digest:
+                raise ValueError(f"{folder / file} is missing or does not match its checksum")
 
 
 # -- manifest.json ------------------------------------------------------------------------------
@@ -111,7 +163,20 @@ def parse_manifest(raw: object, *, manifest_path: Path, default_name: str) -> Ma
     unlisted = sorted(({t.file for t in towers.values()} | {tokenizer}) - hashes.keys())
     if unlisted:
         raise bad(f"'sha256' lists no checksum for {', '.join(unlisted)}")
-    return Manifest(name=name, dims=dims, tokenizer=tokenizer, towers=towers, sha256=dict(hashes))
+    inputs = raw.get("inputs", list(INPUTS))
+    if not isinstance(inputs, list) or not inputs or not all(isinstance(i, str) and i for i in inputs):
+        raise bad(f"'inputs' must list the graphs' input names, not {inputs!r}")
+    known = {"format", "name", "dims", "tokenizer", "inputs", "towers", "sha256"}
+    return Manifest(name=name, dims=dims, tokenizer=tokenizer, towers=towers, sha256=dict(hashes),
+                    inputs=tuple(inputs), build={k: v for k, v in raw.items() if k not in known})
+
+
+def write_manifest(manifest: Manifest, folder: Path) -> None:
+    """``folder/manifest.json``, atomically (a reader never sees half a manifest)."""
+    path = folder / "manifest.json"
+    tmp = path.with_name(".manifest.json.tmp")
+    tmp.write_text(json.dumps(manifest.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _tower(raw: object, side: str, bad) -> TowerSpec:

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from librarian.engine.encoders import OnnxEncoder
 
-from .encode import Encoder
 from .fidelity import load_eval_set
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,10 +51,10 @@ def encode_all(
 ) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for i, model in enumerate(models):
-        p = Encoder(model, tokenizer, max_length=256, threads=1)
-        q = Encoder(model, tokenizer, max_length=64, threads=1, session=p.session)
-        out[f"p{i}"] = p.encode(passages, batch_size=16)
-        out[f"q{i}"] = q.encode_one_by_one(queries)
+        p = OnnxEncoder.of_file(model, tokenizer, max_length=256, threads=1)
+        q = OnnxEncoder.of_file(model, tokenizer, max_length=64, threads=1)
+        out[f"p{i}"] = p.embed(passages, batch_size=16)
+        out[f"q{i}"] = np.concatenate([q.embed_query(text)[None] for text in queries])
     return out
 
 

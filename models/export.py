@@ -34,9 +34,14 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from librarian.engine.model_folder import file_sha256  # noqa: E402
+from librarian.engine.model_folder import (  # noqa: E402
+    INPUTS,
+    Manifest,
+    TowerSpec,
+    file_sha256,  # noqa: E402
+    write_manifest,
+)
 
-from . import manifest as mf  # noqa: E402
 from . import teachers  # noqa: E402
 from .fidelity import (  # noqa: E402
     PASSAGE_MAX_LENGTH,
@@ -53,7 +58,6 @@ REPO = Path(__file__).resolve().parent.parent
 MAX_FOLDER_BYTES = 40 * 1024 * 1024
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
-INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 SPEED_TIE = 0.05  # candidates within 5% speed: prefer the more faithful one
 
 
@@ -288,15 +292,14 @@ def run(args: argparse.Namespace) -> int:
         )
         f = chosen["fidelity"]
         s_fp32, s_int8 = speed["fp32"], speed[best]
-        manifest = mf.build(
+        manifest = Manifest.create(
+            staging,
             name="all-MiniLM-L6-v2-int8",
             dims=teacher.spec.dims,
-            folder=staging,
-            model_file=MODEL_FILE,
-            tokenizer_file=TOKENIZER_FILE,
+            towers={"question": TowerSpec(MODEL_FILE, QUERY_MAX_LENGTH, "mean", True),
+                    "passage": TowerSpec(MODEL_FILE, PASSAGE_MAX_LENGTH, "mean", True)},
+            tokenizer=TOKENIZER_FILE,
             inputs=INPUTS,
-            question_max_length=QUERY_MAX_LENGTH,
-            passage_max_length=PASSAGE_MAX_LENGTH,
             source={
                 "teacher": teacher.spec.teacher,
                 "package": teacher.package,
@@ -335,9 +338,10 @@ def run(args: argparse.Namespace) -> int:
                 "note": "medians of 5 interleaved rounds, same process; compare ratios, not absolute times",
             },
             built=built,
-            onnxruntime_version=ort.__version__,
+            onnxruntime=ort.__version__,
         )
-        mf.write(manifest, staging / "manifest.json")
+        manifest.check_release(staging)
+        write_manifest(manifest, staging)
         total = sum(p.stat().st_size for p in staging.iterdir() if p.is_file())
         if total > MAX_FOLDER_BYTES:
             raise ExportError(
@@ -353,8 +357,8 @@ def run(args: argparse.Namespace) -> int:
 
     log(
         f"wrote {out}: {total / 1e6:.1f} MB; fidelity mean cosine {f['mean_cosine']:.4f} (min {f['min_cosine']:.4f}), "
-        f"top-10 overlap {f['query_top10_overlap']:.3f}; int8/fp32 passages/s x{manifest['speed']['passages_per_s_ratio@128']}, "
-        f"query ms x{manifest['speed']['query_ms_ratio']}"
+        f"top-10 overlap {f['query_top10_overlap']:.3f}; int8/fp32 passages/s x{manifest.build['speed']['passages_per_s_ratio@128']}, "
+        f"query ms x{manifest.build['speed']['query_ms_ratio']}"
     )
     log(f"total {time.perf_counter() - t_start:.0f}s")
     return 0

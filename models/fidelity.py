@@ -4,7 +4,8 @@ Passages: title + text of real documents from the development collections (``/wo
 truncated at 256 word pieces, encoded in length-sorted batches of 32 (as the indexer does).
 Queries: every query of those collections, encoded one at a time (dynamic int8 scales depend on the batch).
 Top-10 overlap: per collection, int8 query vs int8 passages against fp32 query vs fp32 passages.
-Runtime-light (numpy, onnxruntime, tokenizers) like ``encode.py``.
+Both sides are encoded by the app's own encoder (``engine.encoders.OnnxEncoder``), so the gate measures
+what the app will run. Runtime-light (numpy, onnxruntime, tokenizers).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from .encode import Encoder
+from librarian.engine.encoders import OnnxEncoder
 
 DEFAULT_EVAL_ROOT = Path("/work/shared/eval")
 PASSAGE_MAX_LENGTH = 256
@@ -93,11 +93,12 @@ class Vectors:
 
 
 def encode_eval_set(model: Path, tokenizer: Path, data: EvalSet, threads: int = 2) -> Vectors:
-    p_enc = Encoder(model, tokenizer, max_length=PASSAGE_MAX_LENGTH, threads=threads)
-    q_enc = Encoder(model, tokenizer, max_length=QUERY_MAX_LENGTH, threads=threads, session=p_enc.session)
-    return Vectors(
-        p_enc.encode(data.all_passages(), batch_size=32), q_enc.encode_one_by_one(data.all_queries())
-    )
+    p_enc = OnnxEncoder.of_file(model, tokenizer, max_length=PASSAGE_MAX_LENGTH, threads=threads)
+    q_enc = OnnxEncoder.of_file(model, tokenizer, max_length=QUERY_MAX_LENGTH, threads=threads)
+    queries = data.all_queries()
+    return Vectors(p_enc.embed(data.all_passages(), batch_size=32),
+                   np.concatenate([q_enc.embed_query(q)[None] for q in queries]) if queries
+                   else np.zeros((0, q_enc.dims), np.float32))
 
 
 def cached_reference_vectors(

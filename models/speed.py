@@ -3,6 +3,7 @@
 Passages/s at a fixed length: batches of ``batch`` real passages cut to exactly ``length`` word pieces
 (short passages are concatenated until long enough). Query latency: each query encoded alone, p50.
 Models are interleaved round by round and the median over rounds is reported.
+It times the app's own encoder (``engine.encoders.OnnxEncoder``): what the app will really run.
 Runtime-light (numpy, onnxruntime, tokenizers).
 """
 
@@ -15,15 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from .encode import Encoder, load_tokenizer
+from librarian.engine.encoders import OnnxEncoder
+from tokenizers import Tokenizer
 
 
 def fixed_length_batches(
     texts: Sequence[str], tokenizer_path: Path, length: int, n_seqs: int
 ) -> list[list[int]]:
     """``n_seqs`` sequences of exactly ``length`` pieces ([CLS] ... [SEP]) built from real text."""
-    tok = load_tokenizer(tokenizer_path, None)
+    tok = Tokenizer.from_file(str(tokenizer_path))
+    tok.no_padding()
+    tok.no_truncation()
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     if cls_id is None or sep_id is None:
         raise ValueError("tokenizer has no [CLS]/[SEP]")
@@ -43,7 +46,7 @@ def fixed_length_batches(
 
 
 def passages_per_second(
-    encoders: dict[str, Encoder], seqs: list[list[int]], batch: int = 32, rounds: int = 3
+    encoders: dict[str, OnnxEncoder], seqs: list[list[int]], batch: int = 32, rounds: int = 3
 ) -> dict[str, float]:
     times: dict[str, list[float]] = {k: [] for k in encoders}
     for enc in encoders.values():  # warm-up
@@ -58,18 +61,18 @@ def passages_per_second(
 
 
 def query_latency_ms(
-    encoders: dict[str, Encoder], queries: Sequence[str], rounds: int = 3
+    encoders: dict[str, OnnxEncoder], queries: Sequence[str], rounds: int = 3
 ) -> dict[str, float]:
     """p50 ms per query (tokenise + run + pool), each query alone."""
     samples: dict[str, list[float]] = {k: [] for k in encoders}
     for enc in encoders.values():
         for q in queries[:5]:
-            enc.run_ids(enc.tokenize([q]))
+            enc.embed_batch([q])
     for _ in range(rounds):
         for name, enc in encoders.items():
             for q in queries:
                 t0 = time.perf_counter()
-                enc.run_ids(enc.tokenize([q]))
+                enc.embed_batch([q])
                 samples[name].append((time.perf_counter() - t0) * 1000.0)
     return {k: float(np.percentile(v, 50)) for k, v in samples.items()}
 
@@ -89,11 +92,12 @@ def measure(
     """{model: {"passages_per_s@128": .., "query_p50_ms": ..}} for every model, measured interleaved."""
     result: dict[str, dict[str, float]] = {k: {} for k in models}
     for length in lengths:
-        encs = {k: Encoder(p, tokenizer_path, max_length=length, threads=threads) for k, p in models.items()}
+        encs = {k: OnnxEncoder.of_file(p, tokenizer_path, max_length=length, threads=threads)
+                for k, p in models.items()}
         seqs = fixed_length_batches(passages, tokenizer_path, length, n_seqs)
         for k, v in passages_per_second(encs, seqs, batch, rounds).items():
             result[k][f"passages_per_s@{length}"] = round(v, 1)
-    qencs = {k: Encoder(p, tokenizer_path, max_length=64, threads=threads) for k, p in models.items()}
+    qencs = {k: OnnxEncoder.of_file(p, tokenizer_path, max_length=64, threads=threads) for k, p in models.items()}
     for k, v in query_latency_ms(qencs, list(queries)[:n_queries], rounds).items():
         result[k]["query_p50_ms"] = round(v, 2)
     return result

@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-source", type=int, default=8000, help="training passages per documentation package")
     ap.add_argument("--train-minutes", type=float, default=100.0, help="training time budget")
     ap.add_argument("--max-steps", type=int, default=6000)
+    ap.add_argument("--question-tower", choices=("frozen", "trained"), default="frozen",
+                    help="keep the teacher's question tower, or fine-tune it with the passage tower")
     ap.add_argument("--references", action="store_true", help="also evaluate MiniLM-L6 fp32 and mpnet fp32")
     ap.add_argument("--ship", action="store_true", help="replace models/shipped if the candidate passes")
     ap.add_argument("--fresh", action="store_true", help="redo every stage")
@@ -197,61 +199,48 @@ def main(argv: list[str] | None = None) -> int:
     report["stages"]["data_s"] = round(time.perf_counter() - t0, 1)
     log(f"data: {len(passages)} passages from {len(counts)} packages, {len(examples)} questions {kinds}")
 
-    # 3. distillation (held-out validation: every 100th passage is never a question's positive or negative)
+    # 3. teacher vectors and mined negatives, computed once (targets.py)
+    from . import targets as tg
+
+    t0 = time.perf_counter()
+    q_vecs, pos_vecs, passage_vecs, mined = tg.prepare(work, passages, examples, args.baseline, log=log)
+    report["stages"]["targets_s"] = round(time.perf_counter() - t0, 1)
+
+    # 4. distillation (held-out validation: every 100th passage is never a question's positive or negative)
     student_dir = work / "student"
     t0 = time.perf_counter()
     if not (student_dir / "training.json").exists():
         held = set(range(0, len(passages), 100))
-        train_examples = [ex for ex in examples if ex.positive not in held and ex.negative not in held]
-        config = distill.TrainConfig(max_steps=args.max_steps, time_budget_s=args.train_minutes * 60)
-        distill.train(passages, train_examples, teacher.model_dir, tokenizer, student_dir, config,
-                      teacher_onnx=args.baseline / "model.onnx",
-                      validation=[training_data.passage_text(passages[i]) for i in sorted(held)], log=log)
+        keep = [i for i, ex in enumerate(examples) if ex.positive not in held]
+        config = distill.TrainConfig(max_steps=args.max_steps, time_budget_s=args.train_minutes * 60,
+                                     question_tower=args.question_tower)
+        chosen = distill.Targets(questions=q_vecs[keep], positives=pos_vecs[keep], passages=passage_vecs,
+                                 negatives=[[n for n in mined[i] if n not in held] for i in keep])
+        distill.train(passages, [examples[i] for i in keep], chosen, teacher.model_dir, tokenizer, student_dir,
+                      config, checkpoint=work / "checkpoint.pt", validation=sorted(held), log=log)
     training = json.loads((student_dir / "training.json").read_text())
     report["training"] = {k: v for k, v in training.items() if k != "history"}
     report["training"]["last"] = training["history"][-1] if training["history"] else None
     report["stages"]["train_s"] = round(time.perf_counter() - t0, 1)
 
-    # 4. export + quantise + gate
-    from . import quantize as qz
-    from .export import export_fp32
-    from .fidelity import Gate, compare, encode_eval_set, load_eval_set
+    # 5. export + quantise + gate
+    from .fidelity import load_eval_set
 
     t0 = time.perf_counter()
-    fp32 = work / "student_fp32" / "model.onnx"
-    if not fp32.exists():
-        export_fp32(student_dir, fp32.parent)
-    fused = work / "student_opt" / "model.onnx"
-    if not fused.exists():
-        qz.optimize_bert(fp32, fused)
-    int8 = work / "student_int8" / "model.onnx"
-    if not int8.exists():
-        int8.parent.mkdir(parents=True, exist_ok=True)
-        qz.quantize(fused, int8, qz.VARIANTS["s8"])
-    audit = qz.audit(int8)
-    if audit.bad:
-        raise SystemExit(f"int8 student is not AVX2-safe: {audit.bad}")
     data = load_eval_set(args.eval_root)
-    fidelity = compare(encode_eval_set(fp32, tokenizer, data), encode_eval_set(int8, tokenizer, data), data)
-    gate_failures = Gate(0.99, 500, 0.0).failures(fidelity)
+    int8, fidelity = quantized_tower(student_dir / "passage", work / "passage", tokenizer, data)
     report["fidelity"] = fidelity.as_dict()
+    question_int8 = args.baseline / "model.onnx"
+    if (student_dir / "question").is_dir():
+        question_int8, q_fidelity = quantized_tower(student_dir / "question", work / "question", tokenizer, data)
+        report["fidelity_question"] = q_fidelity.as_dict()
     report["stages"]["export_s"] = round(time.perf_counter() - t0, 1)
-    log(f"student int8 vs its fp32: mean cosine {fidelity.mean_cosine:.4f} (gate >= 0.99) {gate_failures or 'ok'}")
-    if gate_failures:
-        raise SystemExit(f"fidelity gate failed: {gate_failures}")
 
-    # 5. candidate folder
+    # 6. candidate folder, 7. speed (interleaved, same run), then its manifest
     candidate = work / "candidate"
     if candidate.exists():
         shutil.rmtree(candidate)
-    shared = share_word_embeddings(args.baseline / "model.onnx", int8, candidate)
-    write_candidate_files(candidate, args.baseline, teacher, report, training, fidelity)
-    size_mb = folder_size_mb(candidate)
-    report["size_mb"] = round(size_mb, 1)
-    report["shared_embeddings"] = shared
-    log(f"candidate folder {candidate}: {size_mb:.1f} MB")
-
-    # 6. speed, interleaved, same run
+    shared = share_word_embeddings(question_int8, int8, candidate)
     from .speed import measure
 
     t0 = time.perf_counter()
@@ -263,8 +252,13 @@ def main(argv: list[str] | None = None) -> int:
                        "per_length": {k: round(cand_speed[k] / base_speed[k], 2) for k in base_speed if k.startswith("passages")}}
     report["stages"]["speed_s"] = round(time.perf_counter() - t0, 1)
     log(f"speed: {speed}; passage tower {speedup}x")
+    write_candidate_files(candidate, args.baseline, teacher, report, training)
+    size_mb = folder_size_mb(candidate)
+    report["size_mb"] = round(size_mb, 1)
+    report["shared_embeddings"] = shared
+    log(f"candidate folder {candidate}: {size_mb:.1f} MB")
 
-    # 7. retrieval on the dev collections
+    # 8. retrieval on the dev collections
     t0 = time.perf_counter()
     collections = sorted(p for p in args.eval_root.iterdir() if (p / "corpus.jsonl").exists())
     evaluations = {"MiniLM-L6 int8 (shipped)": evaluate_model(args.baseline, collections),
@@ -290,34 +284,65 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_candidate_files(folder: Path, baseline: Path, teacher, report: dict, training: dict, fidelity) -> None:
-    from librarian.engine.model_folder import file_sha256
+def quantized_tower(trained: Path, work: Path, tokenizer: Path, data):
+    """A trained transformers folder -> ONNX fp32 -> ORT BERT fusion -> per-channel 7-bit int8 (the engine's
+    AVX2-safe recipe), then the fidelity gate against its own fp32. Cached under ``work``."""
+    from . import quantize as qz
+    from .export import export_fp32
+    from .fidelity import Gate, compare, encode_eval_set
+
+    fp32, fused, int8 = (work / stage / "model.onnx" for stage in ("fp32", "opt", "int8"))
+    if not fp32.exists():
+        export_fp32(trained, fp32.parent)
+    if not fused.exists():
+        qz.optimize_bert(fp32, fused)
+    if not int8.exists():
+        int8.parent.mkdir(parents=True, exist_ok=True)
+        qz.quantize(fused, int8, qz.VARIANTS["s8"])
+    audit = qz.audit(int8)
+    if audit.bad:
+        raise SystemExit(f"int8 {trained.name} tower is not AVX2-safe: {audit.bad}")
+    fidelity = compare(encode_eval_set(fp32, tokenizer, data), encode_eval_set(int8, tokenizer, data), data)
+    failures = Gate(0.99, 500, 0.0).failures(fidelity)
+    log(f"{trained.name} tower int8 vs its fp32: mean cosine {fidelity.mean_cosine:.4f} (gate >= 0.99) "
+        f"{failures or 'ok'}")
+    if failures:
+        raise SystemExit(f"fidelity gate failed for the {trained.name} tower: {failures}")
+    return int8, fidelity
+
+
+def write_candidate_files(folder: Path, baseline: Path, teacher, report: dict, training: dict) -> None:
+    """Tokenizer, licence and a manifest the engine reads and `Manifest.check_release` accepts."""
+    from librarian.engine._onnxruntime import ort
+    from librarian.engine.model_folder import Manifest, TowerSpec, read_manifest, write_manifest
 
     shutil.copyfile(baseline / "tokenizer.json", folder / "tokenizer.json")
     for name in ("LICENSE", "NOTICE"):
         if (baseline / name).exists():
             shutil.copyfile(baseline / name, folder / name)
-    base = json.loads((baseline / "manifest.json").read_text())
-    manifest = {
-        "format": 1,
-        "name": "librarian-towers-L6q-L3p-int8",
-        "dims": base["dims"],
-        "tokenizer": "tokenizer.json",
-        "inputs": base["inputs"],
-        "towers": {"question": {**base["towers"]["question"], "file": QUESTION_FILE},
-                   "passage": {**base["towers"]["passage"], "file": PASSAGE_FILE}},
-        "shared_data": [SHARED_FILE],
-        "source": {"teacher": teacher.spec.teacher, "package": teacher.package,
-                   "question_tower": "the teacher, int8 (as shipped before)",
-                   "passage_tower": f"3 layers initialised from teacher layers {training['config']['layers']}, "
-                                    "distilled (cosine + KL on teacher scores + DPR NLL), word embeddings frozen",
-                   "data": report["data"], "training": {k: training[k] for k in ("steps", "questions_seen", "seconds")}},
-        "quantization": base.get("quantization", {}),
-        "fidelity": {"passage_tower_vs_its_fp32": fidelity.as_dict()},
-    }
-    manifest["sha256"] = {name: file_sha256(folder / name)
-                          for name in (QUESTION_FILE, PASSAGE_FILE, SHARED_FILE, "tokenizer.json")}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    base = read_manifest(baseline)
+    config = training["config"]
+    trained_question = config.get("question_tower") == "trained"
+    towers = {"question": TowerSpec(QUESTION_FILE, base.towers["question"].max_length, "mean", True),
+              "passage": TowerSpec(PASSAGE_FILE, base.towers["passage"].max_length, "mean", True)}
+    fidelity = report["fidelity"]
+    manifest = Manifest.create(
+        folder, name=f"librarian-towers-L6q-L{len(config['layers'])}p-int8", dims=base.dims, towers=towers,
+        inputs=base.inputs, extra_files=(SHARED_FILE,),
+        source={"teacher": teacher.spec.teacher, "package": teacher.package,
+                "question_tower": ("the teacher, fine-tuned jointly with the passage tower, int8" if trained_question
+                                   else "the teacher, int8 (as shipped before)"),
+                "passage_tower": f"{len(config['layers'])} layers initialised from teacher layers {config['layers']}, "
+                                 "distilled (cosine + KL on teacher scores + DPR NLL), word embeddings frozen",
+                "data": report["data"],
+                "training": {k: training[k] for k in ("steps", "questions_seen", "seconds")}},
+        quantization=base.build.get("quantization", {}),
+        fidelity={**fidelity, "reference": "each tower's own fp32 ONNX export",
+                  **({"question_tower": report["fidelity_question"]} if "fidelity_question" in report else {})},
+        speed={**report["speed"], "note": "passage tower vs MiniLM-L6 int8, interleaved in one run"},
+        built=report["built"], onnxruntime=ort.__version__, shared_data=[SHARED_FILE])
+    manifest.check_release(folder)
+    write_manifest(manifest, folder)
 
 
 def ship(candidate: Path, shipped: Path) -> None:

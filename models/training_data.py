@@ -99,9 +99,8 @@ def _fts_query(text: str, document_frequency: dict[str, int], max_df: int) -> st
     return " OR ".join(f'"{t}"' for t in chosen)
 
 
-def add_negatives(passages: list[dict], examples: list[Example], *, seed: int = 3) -> list[Example]:
-    """Each example gets one BM25 negative from another document (or -1 when BM25 finds none)."""
-    rng = random.Random(seed)
+def bm25_candidates(passages: list[dict], examples: list[Example]) -> list[list[int]]:
+    """Each question's top ``NEGATIVE_DEPTH`` BM25 hits among passages of *other* documents, best first."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE p USING fts5(title, body, tokenize='unicode61')")
     db.executemany("INSERT INTO p(rowid, title, body) VALUES (?, ?, ?)",
@@ -118,9 +117,18 @@ def add_negatives(passages: list[dict], examples: list[Example], *, seed: int = 
                               (query, NEGATIVE_DEPTH * 3)).fetchall()
             own_doc = passages[ex.positive]["doc"]
             hits = [r[0] for r in rows if passages[r[0]]["doc"] != own_doc][:NEGATIVE_DEPTH]
+        out.append(hits)
+    db.close()
+    return out
+
+
+def add_negatives(passages: list[dict], examples: list[Example], *, seed: int = 3) -> list[Example]:
+    """Each example gets one BM25 negative from another document (or -1 when BM25 finds none)."""
+    rng = random.Random(seed)
+    out = []
+    for ex, hits in zip(examples, bm25_candidates(passages, examples), strict=True):
         negative = hits[rng.randrange(len(hits))] if hits else -1
         out.append(Example(ex.kind, ex.question, ex.positive, ex.positive_text, negative))
-    db.close()
     return out
 
 

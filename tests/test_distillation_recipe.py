@@ -157,3 +157,85 @@ def shipped_tokenizer():
     tok.no_padding()
     tok.no_truncation()
     return tok
+
+
+# ------------------------------------------------------------------ teacher vectors and mined negatives
+def _unit(rows) -> np.ndarray:
+    v = np.asarray(rows, dtype=np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_mined_negatives_fuse_bm25_and_teacher_and_drop_own_document_and_false_negatives():
+    from librarian.models.targets import mine_negatives
+
+    # Passages 0-1 are the question's own document; 2 is closer to the question than its own positive
+    # (an unlabelled positive); 3, 4, 5 are honest negatives, 4 the teacher's last but BM25's first.
+    passages = _unit([[1, 0, 0], [0.9, 0.1, 0], [1, 0.02, 0], [0.7, 0.7, 0], [0, 0, 1], [0.5, 0, 0.8]])
+    question = _unit([[1, 0.02, 0]])
+    positive = passages[[0]] * 0.999  # the positive as shown to the student (sentence removed)
+    negatives, dropped = mine_negatives(
+        question_vectors=question, positive_vectors=_unit(positive), passage_vectors=passages,
+        bm25=[[4]], docs=["own", "own", "b", "c", "d", "e"], positives=[0], keep=3)
+    assert negatives == [[4, 3, 5]], "fused: 4 (in both lists) before 3 and 5 (teacher ranks 4 and 5)"
+    assert dropped["own_document"] == 2 and dropped["false_negative"] == 1
+
+
+def test_a_question_without_candidates_gets_no_negative():
+    from librarian.models.targets import mine_negatives
+
+    passages = _unit([[1, 0], [0, 1]])
+    negatives, dropped = mine_negatives(question_vectors=_unit([[1, 0]]), positive_vectors=_unit([[1, 0]]),
+                                        passage_vectors=passages, bm25=[[]], docs=["a", "a"], positives=[0])
+    assert negatives == [[]] and dropped["without_negative"] == 1
+
+
+def test_teacher_vectors_are_cached_in_blocks_and_an_interrupted_run_keeps_them(tmp_path, monkeypatch):
+    from librarian.models import targets
+
+    monkeypatch.setattr(targets, "BLOCK", 3)
+    texts = [f"text {i}" for i in range(8)]
+    calls: list[list[str]] = []
+
+    def encode(chunk):
+        calls.append(chunk)
+        if len(calls) == 2 and not hasattr(encode, "failed"):
+            encode.failed = True
+            raise KeyboardInterrupt  # killed in the middle of the second block
+        return _unit([[1.0, float(t.split()[1])] for t in chunk])
+
+    path = tmp_path / "v.npy"
+    with pytest.raises(KeyboardInterrupt):
+        targets.cached_vectors(path, texts, encode, log=lambda _m: None)
+    assert not path.exists() and len(list((tmp_path / "v.parts").iterdir())) == 1
+    calls.clear()
+    vectors = targets.cached_vectors(path, texts, encode, log=lambda _m: None)
+    assert [len(c) for c in calls] == [3, 2], "the finished block is read back, not encoded again"
+    np.testing.assert_allclose(vectors, _unit([[1.0, i] for i in range(8)]), atol=1e-3)  # float16 on disk
+    assert path.exists() and not (tmp_path / "v.parts").exists()
+    calls.clear()
+    assert len(targets.cached_vectors(path, texts, encode, log=lambda _m: None)) == 8 and not calls
+
+
+def test_dense_candidates_are_exact_nearest_passages_best_first():
+    from librarian.models.targets import dense_candidates
+
+    rng = np.random.default_rng(4)
+    passages, questions = _unit(rng.standard_normal((200, 8))), _unit(rng.standard_normal((9, 8)))
+    found = dense_candidates(questions, passages, depth=5, rows=4)
+    expected = np.argsort(-(questions @ passages.T), axis=1)[:, :5]
+    np.testing.assert_array_equal(found, expected)
+
+
+def test_batches_are_seeded_length_sorted_within_windows_and_cover_every_example():
+    from librarian.models.distill import batch_order
+
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(10, 160, size=400).tolist()
+    batches = batch_order(lengths, batch=8, steps=100, seed=7, window=5)
+    assert batches == batch_order(lengths, batch=8, steps=100, seed=7, window=5), "a resumed run sees the same"
+    assert len(batches) == 100 and all(len(b) == 8 for b in batches)
+    first_pass = [i for b in batches[:50] for i in b]
+    assert sorted(first_pass) == list(range(400)), "one pass shows each example once"
+    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
+    shuffled = np.mean([np.ptp(rng.choice(lengths, 8)) for _ in range(100)])
+    assert spread < shuffled / 3, "a batch holds passages of similar length (little padding)"

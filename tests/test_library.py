@@ -158,6 +158,59 @@ def test_another_model_means_a_clear_full_reembed_never_mixed_vectors(docs, data
         assert lib.search("compost", mode="dense").hits
 
 
+class Killed(Exception):
+    pass
+
+
+class CrashingEncoder(FakeEncoder):
+    """Stops dead (as a killed process would) after ``batches`` batches."""
+
+    def __init__(self, dims: int, batches: int) -> None:
+        super().__init__(dims)
+        self.left = batches
+
+    def embed_batch(self, texts):
+        if self.left == 0:
+            raise Killed("killed mid-embedding")
+        self.left -= 1
+        return super().embed_batch(texts)
+
+
+def test_a_model_change_keeps_the_library_searchable_and_survives_a_kill_mid_reembed(tmp_path, data_dir,
+                                                                                     monkeypatch):
+    from librarian.engine import indexer
+
+    monkeypatch.setattr(indexer, "EMBED_BATCH", 16)  # rounds of 16 passages, each committed
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(40):
+        (notes / f"note-{i:02d}.txt").write_text(f"Note {i} about compost heaps and garden soil, number {i}.\n")
+    with open_library(data_dir) as lib:
+        lib.add_folder(notes)
+        lib.update()
+        assert lib.status().embedded == 40
+    crashing = CrashingEncoder(32, batches=3)  # two rounds of 16 (batches of 8), then the kill
+    new = Model(question=FakeEncoder(32), passage=crashing, model_id="new-32", name="new", dims=32,
+                tokenizer_file=None, passage_max_length=256)
+    with open_library(data_dir, new) as lib:
+        assert lib.model_mismatch == ("fake", "new")
+        progress = []
+        with pytest.raises(Killed):
+            lib.update(progress=progress.append)
+        assert any(p.phase == "embedding" for p in progress)
+    with open_library(data_dir, fake_model(dims=32, name="new")) as lib:  # the next start
+        assert lib.model_mismatch is None, "the index already belongs to the new model"
+        status = lib.status()
+        assert status.documents == 40 and status.passages == 40, "no document or passage was lost"
+        assert 0 < status.embedded < 40, "part of the library is in the new model's space, none in the old"
+        assert lib.check().ok
+        assert len(lib.search("compost garden", mode="keyword", k=100).hits) == 40
+        hits = lib.search("compost garden", k=100).hits
+        assert len(hits) == 40, "hybrid finds every note: embedded ones by both, the rest by their words"
+        assert lib.update().embedded == 40 - status.embedded
+        assert lib.check().ok and lib.status().embedded == 40
+
+
 def test_filters_by_folder_kind_and_date(docs, data_dir):
     with open_library(data_dir) as lib:
         lib.add_folder(docs)

@@ -2,7 +2,7 @@
 
 Runs in the app venv: onnxruntime + tokenizers + numpy (+ ``onnx`` from the dev extra for the weight audit).
 No torch, no optimum. Pooling here is re-implemented on purpose (mean over the attention mask, L2-normalised),
-independently of ``librarian.models.encode``.
+independently of the engine's encoder (``engine.encoders``).
 """
 
 from __future__ import annotations
@@ -103,12 +103,12 @@ def test_recorded_fidelity(manifest):
     assert f["query_top10_overlap"] >= 0.85
 
 
-def test_int8_weights_are_avx2_safe(manifest):
+def _audit_int8_weights(path: Path) -> None:
     """Every integer-GEMM weight is uint8, or int8 within [-64, 63] (no u8*s8 int16 saturation without VNNI)."""
     onnx = pytest.importorskip("onnx", reason="the weight audit needs `onnx` (dev extra)")
     from onnx import numpy_helper
 
-    model = onnx.load(str(SHIPPED / manifest["towers"]["passage"]["file"]))
+    model = onnx.load(str(path))  # external data (a shared word-embedding table) is read from beside it
     inits = {i.name: i for i in model.graph.initializer}
     checked = 0
     for node in model.graph.node:
@@ -123,7 +123,7 @@ def test_int8_weights_are_avx2_safe(manifest):
         if w.dtype == np.int8:
             assert w.min() >= -64 and w.max() <= 63, f"{node.name}: int8 weight range [{w.min()}, {w.max()}]"
         checked += 1
-    assert checked >= 24, f"only {checked} quantised GEMMs; is the model int8?"
+    assert checked >= 12, f"{path.name}: only {checked} quantised GEMMs; is the model int8?"
     # No float MatMul left with a weight initializer (everything heavy is quantised).
     float_matmuls = [
         n.name
@@ -131,6 +131,70 @@ def test_int8_weights_are_avx2_safe(manifest):
         if n.op_type in ("MatMul", "Gemm") and any(i in inits for i in n.input)
     ]
     assert not float_matmuls, float_matmuls
+
+
+@pytest.fixture(scope="module")
+def two_tower_folder(tmp_path_factory) -> Path:
+    """A question.onnx + passage.onnx folder sharing one word-embedding file, as `make towers` ships it
+    (here both towers are the shipped graph, so what they compute is known)."""
+    pytest.importorskip("onnx", reason="building the folder needs `onnx` (dev extra)")
+    from librarian.engine.model_folder import Manifest, TowerSpec, read_manifest, write_manifest
+    from librarian.models.towers import PASSAGE_FILE, QUESTION_FILE, SHARED_FILE, share_word_embeddings
+
+    folder = tmp_path_factory.mktemp("two-towers")
+    share_word_embeddings(SHIPPED / "model.onnx", SHIPPED / "model.onnx", folder)
+    (folder / "tokenizer.json").write_bytes((SHIPPED / "tokenizer.json").read_bytes())
+    shipped = read_manifest(SHIPPED)
+    manifest = Manifest.create(
+        folder, name="two towers", dims=shipped.dims, inputs=shipped.inputs, extra_files=(SHARED_FILE,),
+        towers={"question": TowerSpec(QUESTION_FILE, 256, "mean", True),
+                "passage": TowerSpec(PASSAGE_FILE, 256, "mean", True)},
+        **{k: shipped.build[k] for k in ("source", "quantization", "fidelity", "speed", "built", "onnxruntime")})
+    manifest.check_release(folder)
+    write_manifest(manifest, folder)
+    return folder
+
+
+@pytest.mark.parametrize("which", ["shipped", "two towers"])
+def test_int8_weights_are_avx2_safe(which, request):
+    folder = SHIPPED if which == "shipped" else request.getfixturevalue("two_tower_folder")
+    towers = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["towers"]
+    files = sorted({t["file"] for t in towers.values()})
+    assert len(files) == (1 if which == "shipped" else 2)
+    for name in files:
+        _audit_int8_weights(folder / name)
+
+
+def test_two_towers_store_their_word_embeddings_once(two_tower_folder):
+    from librarian.models.towers import PASSAGE_FILE, QUESTION_FILE, SHARED_FILE
+
+    table = (two_tower_folder / SHARED_FILE).stat().st_size
+    assert table > 10_000_000, "the int8 30522 x 384 table"
+    for name in (QUESTION_FILE, PASSAGE_FILE):
+        assert (two_tower_folder / name).stat().st_size < (SHIPPED / "model.onnx").stat().st_size - table + 1_000_000
+    total = sum(p.stat().st_size for p in two_tower_folder.iterdir())
+    assert total <= MAX_FOLDER_BYTES
+    manifest = json.loads((two_tower_folder / "manifest.json").read_text(encoding="utf-8"))
+    assert SHARED_FILE in manifest["sha256"], "the shared table is checksummed like every model file"
+
+
+def test_the_app_runs_a_two_tower_folder_as_it_ran_the_single_file(two_tower_folder):
+    from librarian.engine.encoders import load_model
+
+    texts = ["fast automobile", "High-Speed Car Engineering", "baking sourdough bread " * 30]
+    single, towers = load_model(SHIPPED, passage_threads=1), load_model(two_tower_folder, passage_threads=1)
+    np.testing.assert_array_equal(towers.passage.embed(texts), single.passage.embed(texts))
+    np.testing.assert_array_equal(towers.question.embed_query(texts[0]), single.question.embed_query(texts[0]))
+    # A new passage tower is a new model to the index: its vectors are never mixed with the old ones.
+    assert towers.model_id == file_sha256(two_tower_folder / "passage.onnx") != single.model_id
+
+
+def test_the_shipped_manifest_is_the_engines_definition_read_back_unchanged(manifest):
+    from librarian.engine.model_folder import read_manifest
+
+    parsed = read_manifest(SHIPPED)
+    assert parsed.to_json() == manifest
+    parsed.check_release(SHIPPED)
 
 
 def test_tokenizer_has_no_builtin_padding_or_truncation(manifest):
@@ -201,3 +265,40 @@ def test_padding_does_not_change_vectors(session, manifest):
     (alone,) = _encode(session, manifest, ["fast automobile"], "question")
     # Dynamic int8 scales depend on the batch, so only approximately equal.
     assert float(batched @ alone) > 0.98
+
+
+def test_the_release_check_refuses_a_manifest_without_provenance_or_with_a_stale_checksum(tmp_path):
+    from librarian.engine.model_folder import Manifest, read_manifest
+
+    for name in ("model.onnx", "tokenizer.json"):
+        (tmp_path / name).write_bytes((SHIPPED / name).read_bytes())
+    shipped = read_manifest(SHIPPED)
+    bare = Manifest.create(tmp_path, name="x", dims=384, towers=shipped.towers, fidelity={"passages": 1})
+    with pytest.raises(ValueError, match="lacks source, quantization, speed, built, onnxruntime"):
+        bare.check_release(tmp_path)
+    complete = Manifest.create(tmp_path, name="x", dims=384, towers=shipped.towers, **shipped.build)
+    complete.check_release(tmp_path)
+    (tmp_path / "tokenizer.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ValueError, match="tokenizer.json is missing or does not match its checksum"):
+        complete.check_release(tmp_path)
+
+
+def test_the_fidelity_and_speed_gates_measure_the_apps_own_encoder():
+    from librarian.engine.encoders import load_model
+    from librarian.models.fidelity import Collection, EvalSet, compare, encode_eval_set
+    from librarian.models.speed import measure
+
+    passages = ["High-Speed Car Engineering. Radiators and airflow.", "Sourdough bread rises slowly. " * 40,
+                "A letter to the landlord about repairs."]
+    queries = ["fast automobile", "bread"]
+    data = EvalSet([Collection("tiny", passages, queries)], per_collection_cap=10, seed=1)
+    vectors = encode_eval_set(SHIPPED / "model.onnx", SHIPPED / "tokenizer.json", data, threads=1)
+    app = load_model(SHIPPED, passage_threads=1)
+    np.testing.assert_array_equal(vectors.passages, app.passage.embed(passages, batch_size=32))
+    np.testing.assert_array_equal(vectors.queries, np.stack([app.question.embed_query(q) for q in queries]))
+    report = compare(vectors, vectors, data, k=2)
+    assert report.mean_cosine == pytest.approx(1.0, abs=1e-6) and report.query_top10_overlap == 1.0
+    speed = measure({"shipped": SHIPPED / "model.onnx"}, SHIPPED / "tokenizer.json", passages * 4, queries,
+                    lengths=(16,), batch=2, n_seqs=4, n_queries=2, rounds=1, threads=1)
+    assert set(speed["shipped"]) == {"passages_per_s@16", "query_p50_ms"}
+    assert all(v > 0 for v in speed["shipped"].values())
