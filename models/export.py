@@ -95,7 +95,7 @@ def check_io(path: Path) -> None:
     inputs = [i.name for i in model.graph.input]
     outputs = [o.name for o in model.graph.output]
     bad_types = [i.name for i in model.graph.input if i.type.tensor_type.elem_type != onnx.TensorProto.INT64]
-    if inputs != INPUTS or bad_types:
+    if tuple(inputs) != INPUTS or bad_types:
         raise ExportError(f"{path}: unexpected inputs {inputs} (non-int64: {bad_types}); want {INPUTS}")
     if outputs != ["last_hidden_state"]:
         raise ExportError(f"{path}: unexpected outputs {outputs}")

