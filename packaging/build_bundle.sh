@@ -46,7 +46,12 @@ else
   tar -C "$ROOT" --exclude=./.venv --exclude=./.git --exclude=./build --exclude=./dist \
       --exclude='*.egg-info' --exclude=./models/_work --exclude=./models/cache -cf - . | tar -xf - -C "$TMP/src"
 fi
-test -f "$TMP/src/models/shipped/model.onnx" || { echo "models/shipped/model.onnx is missing" >&2; exit 1; }
+# Every file the shipped model's manifest lists (one ONNX file, or two towers sharing a table) must be there.
+model_files=$("$PYTHON" -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["sha256"]))' \
+              "$TMP/src/models/shipped/manifest.json") || { echo "models/shipped/manifest.json is unreadable" >&2; exit 1; }
+for f in $model_files; do
+  test -f "$TMP/src/models/shipped/$f" || { echo "models/shipped/$f is missing" >&2; exit 1; }
+done
 
 log "creating a clean venv"
 "$PYTHON" -m venv "$TMP/venv"
@@ -78,7 +83,7 @@ log "checking the bundle"
 forbidden=$(find "$BUNDLE" \( -iname 'torch*' -o -iname 'transformers' -o -iname 'optimum*' -o -iname 'libQt6Qml*' \
             -o -iname 'libQt6Quick*' -o -iname 'libQt6Network*' -o -iname 'libQt6WebEngine*' -o -path '*/translations/*' \) | head -5)
 if [ -n "$forbidden" ]; then echo "unwanted files in the bundle:"$'\n'"$forbidden" >&2; exit 1; fi
-for f in librarian/models/shipped/model.onnx librarian/models/shipped/tokenizer.json \
+for f in $(printf 'librarian/models/shipped/%s ' $model_files) librarian/models/shipped/manifest.json \
          librarian/engine/demo/building-a-high-speed-car-detector.pdf librarian/desktop/icons/librarian.svg \
          librarian/engine/demo/rename_photos.py licenses/THIRD-PARTY.txt; do
   test -f "$BUNDLE/_internal/$f" || { echo "missing in the bundle: $f" >&2; exit 1; }
