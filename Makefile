@@ -56,7 +56,7 @@ model: models-extra
 	$(PY) -m librarian.models.export --out models/shipped
 
 # Distil our own passage tower, export it, evaluate it against MiniLM-L6 int8 and ship it only if it passes
-# the acceptance rule (~100 min on 2 cores; report in models/_work/towers/report.md). The model card's fp32
+# the acceptance rule (~2.5 h on 2 cores from nothing, resumable; report in models/_work/towers/report.md). The model card's fp32
 # reference rows (MiniLM-L6, mpnet: 1-2 h more of CPU, cached) come from adding --references.
 towers: models-extra
 	$(PY) -m librarian.models.towers --ship

@@ -200,14 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     passages = corpus.read(passages_file)
     counts = json.loads((work / "passages.counts.json").read_text())
     if not examples_file.exists():
-        training_data.write(training_data.add_negatives(passages, training_data.make_questions(passages)),
-                            examples_file)
+        # Negatives are mined later, with the teacher's vectors (targets.py); BM25's share is cached there.
+        training_data.write(training_data.make_questions(passages), examples_file)
     examples = training_data.read(examples_file)
     kinds: dict[str, int] = {}
     for ex in examples:
         kinds[ex.kind] = kinds.get(ex.kind, 0) + 1
-    report["data"] = {"passages": len(passages), "per_source": counts, "questions": kinds,
-                      "without_negative": sum(ex.negative < 0 for ex in examples)}
+    report["data"] = {"passages": len(passages), "per_source": counts, "questions": kinds}
     report["stages"]["data_s"] = round(time.perf_counter() - t0, 1)
     log(f"data: {len(passages)} passages from {len(counts)} packages, {len(examples)} questions {kinds}")
 
@@ -216,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     q_vecs, pos_vecs, passage_vecs, mined = tg.prepare(work, passages, examples, args.baseline, log=log)
+    report["data"]["negatives"] = {"mined": sum(map(len, mined)), "without_negative": sum(not n for n in mined),
+                                   "dropped": tg.read_negatives(work / "negatives.json")[1]}
     report["stages"]["targets_s"] = round(time.perf_counter() - t0, 1)
 
     # 4. distillation (held-out validation: every 100th passage is never a question's positive or negative)

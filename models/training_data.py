@@ -8,9 +8,10 @@ From each training passage (see ``corpus.py``) at most one question is made, see
   network interface" → the text under it), the way people type what they remember of a title;
 * **cropped span**: a short run of words from the passage (keyword-like queries).
 
-Hard negatives come from BM25 (SQLite FTS5, the same engine the app uses for keyword search) over the whole
-training corpus: a passage of *another* document that ranks high for the question. Passages of the
-question's own document are excluded, since they are often relevant too.
+BM25's half of the hard negatives comes from here (`bm25_candidates`: SQLite FTS5, the engine the app uses for
+keyword search, over the whole training corpus; passages of the question's own document are excluded, since
+they are often relevant too); ``targets.py`` fuses them with the teacher's nearest passages and drops likely
+false negatives.
 """
 
 from __future__ import annotations
@@ -119,16 +120,6 @@ def bm25_candidates(passages: list[dict], examples: list[Example]) -> list[list[
             hits = [r[0] for r in rows if passages[r[0]]["doc"] != own_doc][:NEGATIVE_DEPTH]
         out.append(hits)
     db.close()
-    return out
-
-
-def add_negatives(passages: list[dict], examples: list[Example], *, seed: int = 3) -> list[Example]:
-    """Each example gets one BM25 negative from another document (or -1 when BM25 finds none)."""
-    rng = random.Random(seed)
-    out = []
-    for ex, hits in zip(examples, bm25_candidates(passages, examples), strict=True):
-        negative = hits[rng.randrange(len(hits))] if hits else -1
-        out.append(Example(ex.kind, ex.question, ex.positive, ex.positive_text, negative))
     return out
 
 

@@ -83,9 +83,9 @@ def test_hard_negatives_are_bm25_hits_from_other_documents():
                 _passage("heating", "Heating", RADIATOR), _passage("cars", "Cars 2", CAR.replace("car", "vehicle"))]
     examples = [Example("ict", "radiators move heat into air", 0, passage_text(passages[0]), -1),
                 Example("ict", "zzzz qqqq", 1, passage_text(passages[1]), -1)]
-    out = training_data.add_negatives(passages, examples, seed=1)
-    assert out[0].negative == 2, "the heating radiator is the only other-document BM25 hit"
-    assert out[1].negative == -1, "no BM25 hit: no negative (the trainer draws a random passage)"
+    out = training_data.bm25_candidates(passages, examples)
+    assert out[0] == [2], "the heating radiator is the only other-document BM25 hit (never the own document's)"
+    assert out[1] == [], "no BM25 hit: no candidate"
 
 
 def test_acceptance_rule():
