@@ -164,14 +164,9 @@ class OnnxEncoder(Encoder):
                 pooling: str = "mean", normalize: bool = True, output: str = "last_hidden_state") -> OnnxEncoder:
         """This encoder on a bare ONNX file, without a model folder around it (the model pipeline's fidelity
         and speed gates measure the app's own encoder on exports that have no manifest yet)."""
-        from ._onnxruntime import ort
-
-        probe = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        shape = next((o.shape for o in probe.get_outputs() if o.name == output), None) or [None]
-        dims = shape[-1] if isinstance(shape[-1], int) else 0
         spec = TowerSpec(file=Path(path).name, max_length=max_length, pooling=pooling, normalize=normalize,
                          output=output)
-        return cls(Path(path).parent, spec, Path(tokenizer_file), dims, threads=threads)
+        return cls(Path(path).parent, spec, Path(tokenizer_file), 0, threads=threads)  # dims: the graph's
 
     def _new_session(self, threads: int):
         from ._onnxruntime import ort  # telemetry off before onnxruntime loads

@@ -81,10 +81,6 @@ class Manifest:
     inputs: tuple[str, ...] = INPUTS
     build: Mapping[str, Any] = field(default_factory=dict)  # RELEASE_KEYS and anything else recorded
 
-    @classmethod
-    def from_json(cls, raw: object, *, manifest_path: Path, default_name: str = "model") -> Manifest:
-        return parse_manifest(raw, manifest_path=manifest_path, default_name=default_name)
-
     def to_json(self) -> dict[str, Any]:
         return {"format": MANIFEST_FORMAT, "name": self.name, "dims": self.dims, "tokenizer": self.tokenizer,
                 "inputs": list(self.inputs), "towers": {side: self.towers[side].to_json() for side in TOWERS},
