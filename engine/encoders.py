@@ -30,10 +30,15 @@ __all__ = ["Encoder", "EncoderThreads", "LazyEncoder", "Model", "OnnxEncoder", "
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-# Passages per onnxruntime run. Smaller batches were faster here, each batch sorted by length (384 real
-# passages of the Debian docs library, 2 threads, idle machine: 8 → 61-81/s, 16 → 57-58, 32 → 50-51,
-# 64 → 39-42), and a keystroke takes effect sooner.
-ENCODE_BATCH = 8
+# Passages per onnxruntime run: one. The int8 model quantizes its activations with one scale per tensor,
+# computed at run time, so in a batch each passage's vector depends on its neighbours (and their padding):
+# the same text got different vectors in different batches, and a batch's outlier degraded the others.
+# Alone, a passage gets the vector it will always get, as a query does. 800 real passages of the Debian
+# docs library, 2 threads, against the fp32 export (/tmp script, 3 rounds): batch 1 → 62-68 passages/s,
+# cosine to fp32 mean .9932 / min .984; batch 8 → 63-75/s, mean .9931 / min .958; batch 2 → 69-74/s
+# but still batch-dependent. BEIR nDCG@10 dense, batch 1 vs 8: npl .431 vs .426, cranfield .364 vs .364,
+# cisi .426 vs .429. A keystroke also takes effect sooner (`before_batch` runs before every passage).
+ENCODE_BATCH = 1
 
 
 def all_cores() -> int:

@@ -1,7 +1,7 @@
 """Fidelity gate: how close the int8 model's sentence vectors stay to the fp32 ONNX model's.
 
 Passages: title + text of real documents from the development collections (``/work/shared/eval/*``),
-truncated at 256 word pieces, encoded in length-sorted batches of 32 (as the indexer does).
+truncated at 256 word pieces, encoded as the indexer encodes them (`ENCODE_BATCH`, one at a time).
 Queries: every query of those collections, encoded one at a time (dynamic int8 scales depend on the batch).
 Top-10 overlap: per collection, int8 query vs int8 passages against fp32 query vs fp32 passages.
 Both sides are encoded by the app's own encoder (``engine.encoders.OnnxEncoder``), so the gate measures
@@ -96,7 +96,7 @@ def encode_eval_set(model: Path, tokenizer: Path, data: EvalSet, threads: int = 
     p_enc = OnnxEncoder.of_file(model, tokenizer, max_length=PASSAGE_MAX_LENGTH, threads=threads)
     q_enc = OnnxEncoder.of_file(model, tokenizer, max_length=QUERY_MAX_LENGTH, threads=threads)
     queries = data.all_queries()
-    return Vectors(p_enc.embed(data.all_passages(), batch_size=32),
+    return Vectors(p_enc.embed(data.all_passages()),
                    np.concatenate([q_enc.embed_query(q)[None] for q in queries]) if queries
                    else np.zeros((0, q_enc.dims), np.float32))
 

@@ -340,7 +340,7 @@ def test_ctrl_c_stops_the_embedder_between_batches_even_when_pressed_twice(tmp_p
             lib.update()
         assert not [t for t in threading.enumerate() if t.name == "librarian-embedder"]
         assert encoder.active == 0
-        # The round in flight (256 passages: 32 calls of 8) is finished; nothing after it is started.
+        # The round in flight (EMBED_BATCH passages, ENCODE_BATCH a call) is finished; nothing after it is started.
         assert encoder.batches <= indexer_module.EMBED_BATCH // ENCODE_BATCH
         assert signal.getsignal(signal.SIGINT) is usual_handler
         # What was encoded is kept, and so is its copy in every passage with the same text (shared vectors).

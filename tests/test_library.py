@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FakeEncoder, fake_model
-from librarian.engine.encoders import Model
+from librarian.engine.encoders import ENCODE_BATCH, Model
 from librarian.engine.errors import IndexLockedError, LibrarianError
 from librarian.engine.extract import extract as extract_in_process
 from librarian.engine.library import Library
@@ -189,7 +189,7 @@ def test_a_model_change_keeps_the_library_searchable_and_survives_a_kill_mid_ree
         lib.add_folder(notes)
         lib.update()
         assert lib.status().embedded == 40
-    crashing = CrashingEncoder(32, batches=3)  # two rounds of 16 (batches of 8), then the kill
+    crashing = CrashingEncoder(32, batches=2 * 16 // ENCODE_BATCH + 1)  # two rounds of 16 committed, then the kill
     new = Model(question=FakeEncoder(32), passage=crashing, model_id="new-32", name="new", dims=32,
                 tokenizer_file=None, passage_max_length=256)
     with open_library(data_dir, new) as lib:

@@ -267,6 +267,21 @@ def test_padding_does_not_change_vectors(session, manifest):
     assert float(batched @ alone) > 0.98
 
 
+def test_a_passage_gets_the_same_vector_whatever_is_encoded_beside_it():
+    """The int8 graph scales activations per batch, so a batched passage's vector depended on its neighbours
+    (cosine to itself alone down to .958 on real passages) and one text got two vectors. The indexer encodes
+    each passage alone: the vector is the one a passage always gets, and the one a shared text shares."""
+    from librarian.engine.encoders import load_model
+
+    passage = load_model(SHIPPED, passage_threads=1).passage
+    text = "High-Speed Car Engineering. Radiators, airflow and the brakes of a fast automobile."
+    neighbours = ["ok", "Sourdough bread rises slowly in a cold kitchen. " * 30, "Ｚ" * 40 + " 0x7f " * 20]
+    alone = passage.embed([text])[0]
+    for other in neighbours:
+        np.testing.assert_array_equal(passage.embed([other, text, other])[1], alone)
+    np.testing.assert_array_equal(passage.embed_query(text), alone)
+
+
 def test_the_release_check_refuses_a_manifest_without_provenance_or_with_a_stale_checksum(tmp_path):
     from librarian.engine.model_folder import Manifest, read_manifest
 
@@ -297,7 +312,7 @@ def test_the_fidelity_and_speed_gates_measure_the_apps_own_encoder():
     tower = SHIPPED / read_manifest(SHIPPED).towers["passage"].file
     vectors = encode_eval_set(tower, SHIPPED / "tokenizer.json", data, threads=1)
     app = load_model(SHIPPED, passage_threads=1)
-    np.testing.assert_array_equal(vectors.passages, app.passage.embed(passages, batch_size=32))
+    np.testing.assert_array_equal(vectors.passages, app.passage.embed(passages))  # as the indexer batches them
     np.testing.assert_array_equal(vectors.queries, np.stack([app.passage.embed_query(q) for q in queries]))
     report = compare(vectors, vectors, data, k=2)
     assert report.mean_cosine == pytest.approx(1.0, abs=1e-6) and report.query_top10_overlap == 1.0
