@@ -1,7 +1,9 @@
 """How honest the CLI's ETA is: index a folder with `--progress json`, stamp each progress line as it
 arrives, and compare every ETA given after the first minute with the time that really remained.
 
-    python benchmarks/bench_eta.py FOLDER DATA_DIR     # DATA_DIR: a new, empty index
+    python benchmarks/bench_eta.py FOLDER DATA_DIR [TIMELINE.jsonl]   # DATA_DIR: a new, empty index
+
+TIMELINE.jsonl, if given, receives every progress line with its time stamp (`t`), for a closer look.
 
 Prints the median, p90 and largest relative error, the share of ETAs within 25%, and a few samples.
 A shared machine's load changes the real rate: run it on a quiet machine, on a folder that takes
@@ -17,19 +19,24 @@ import sys
 import time
 
 
-def main(folder: str, data_dir: str) -> None:
+def main(folder: str, data_dir: str, save: str | None = None) -> None:
     start = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "librarian.engine.cli", "--data-dir", data_dir, "index",
                                 "--progress", "json", folder], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                text=True)
     assert process.stderr is not None
     stamped: list[tuple[float, float | None]] = []
+    timeline = open(save, "w", encoding="utf-8") if save else None  # noqa: SIM115 (closed below)
     for line in process.stderr:
         try:
             progress = json.loads(line)
         except ValueError:
             continue
         stamped.append((time.monotonic() - start, progress.get("eta_s")))
+        if timeline is not None:
+            timeline.write(json.dumps({"t": stamped[-1][0], **progress}) + "\n")
+    if timeline is not None:
+        timeline.close()
     process.wait()
     end = time.monotonic() - start
     given = [(t, eta, end - t) for t, eta in stamped if t >= 60 and eta is not None and end - t > 5]
@@ -44,6 +51,6 @@ def main(folder: str, data_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:])

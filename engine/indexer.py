@@ -54,7 +54,7 @@ from .decisions import (
     decide_by_hash,
     decide_by_stat,
 )
-from .encoders import Encoder, to_int8
+from .encoders import Encoder, all_cores, to_int8
 from .errors import ExtractionError
 from .extract._common import HEADING_SEPARATOR
 from .extract.base import Extracted, Segment
@@ -73,6 +73,11 @@ EMBED_BATCH = 256  # passages fetched per round: sorted by length inside, so lit
 SAVE_VECTORS_EVERY_SECONDS = 30.0
 EMIT_EVERY_SECONDS = 0.1  # progress callbacks, at most
 RATE_WINDOW_SECONDS = 60.0  # the rate and the ETA follow the last minute of (unpaused) work
+MIN_RATE_SECONDS = 10.0  # after reading ends, the new pace is trusted once this much of it is seen
+# The encoder's rate once reading ends, over its rate while sharing the machine with the reader, beyond
+# the core it gets back (`_ProgressMeter.free_rate`): 2 cores here, 2.4x, 2.6x (bench_eta.py, the Python
+# docs, two runs) and 2.5x (a busy-looping process beside the encoder) against the 2x of one core back.
+THREAD_STALL = 1.25
 RECOUNT_EVERY_SECONDS = 1.0  # totals re-read from the store, at most (two index-only counts)
 PASSAGE_TARGET_PIECES = 160  # ~120 words; 128 and 200 scored within 0.006 nDCG on the dev sets
 
@@ -159,11 +164,18 @@ class _ProgressMeter:
     batches, so it shrinks when work goes away (an ignore file, a deleted folder) and the bar ends
     at 100%. The one rate is passages embedded per second over the last `RATE_WINDOW_SECONDS` of
     unpaused time: the meter's clock stands still while the run is paused (`IndexControl`), so
-    the ETA holds still then and does not inflate afterwards."""
+    the ETA holds still then and does not inflate afterwards.
+
+    While files are still being read, the reader takes about one core from the encoder, and the
+    encoder's rate about doubles on two cores once reading ends (27-34 → 66 passages/s on the Python
+    docs here). So the ETA of that phase is the reading time left (files left at the reading pace)
+    plus what is still to embed after it at the rate the encoder will have alone (`free_rate`), and
+    when reading ends the rate window starts again, so the slow minute does not linger in the
+    estimate (it overstated the time left by up to 2x for the minute after reading ended)."""
 
     def __init__(self, callback: ProgressCallback | None, *, control: IndexControl | None = None,
                  count: Callable[[], tuple[int, int]] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, cores: int | None = None) -> None:
         self.callback = callback
         self.control = control if control is not None else IndexControl(clock=clock)
         self._count = count  # () -> (passages stored, passages without a vector)
@@ -176,6 +188,11 @@ class _ProgressMeter:
         self._last_emit = -math.inf
         self._last_count = -math.inf
         self._window: deque[tuple[float, int]] = deque()  # (work seconds, embedded so far)
+        self._reading_since: float | None = None  # work seconds when files began to be read
+        self._to_embed_at_reading = 0  # the total to embed when the first file was read
+        self._shared_rate = 0.0  # the encoder's rate while it shared the machine with the reader
+        self._restart_window = False  # reading has ended: the next batch to land starts the window again
+        self._cores = cores if cores is not None else all_cores()
         self.lock = threading.Lock()
 
     def work_seconds(self) -> float:
@@ -205,29 +222,74 @@ class _ProgressMeter:
     def note_embedded(self, count: int) -> None:
         with self.lock:
             self.embedded += count
+            if self._restart_window:
+                self._window.clear()
+                self._restart_window = False
             self._window.append((self.work_seconds(), self.embedded))
             while len(self._window) > 2 and self._window[-1][0] - self._window[1][0] >= RATE_WINDOW_SECONDS:
                 self._window.popleft()
         self.recount(force=True)
 
-    def rate(self) -> float:
-        """Passages embedded per second between the oldest and newest batch in the window."""
+    def reading_started(self) -> None:
+        """Files begin to be read (phase "indexing")."""
+        with self.lock:
+            self.phase = "indexing"
+            self._reading_since = self.work_seconds()
+            self._to_embed_at_reading = self.to_embed
+
+    def reading_done(self) -> None:
+        """Every file is read (phase "embedding"): the encoder has the machine to itself from now on, so
+        its rate is measured again, from the end of the batch in flight (which ran partly shared)."""
+        with self.lock:
+            if self.phase == "indexing":
+                self._shared_rate = self._measured_rate()
+                self._restart_window = True
+            self.phase = "embedding"
+
+    def _measured_rate(self) -> float:
         if len(self._window) < 2:
             return 0.0
         (t0, n0), (t1, n1) = self._window[0], self._window[-1]
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
+    def free_rate(self, shared: float) -> float:
+        """The rate the encoder will have once no file is being read, from its rate while sharing the
+        machine with the reader. The reader (one Python thread and one extraction worker at a time)
+        keeps about one core busy, and onnxruntime splits each operation evenly between its threads, so
+        the one that shares its core with the reader holds up the others (`THREAD_STALL`). One core is
+        shared half and half."""
+        if self._cores == 1:
+            return 2 * shared
+        return shared * self._cores / (self._cores - 1) * THREAD_STALL
+
+    def rate(self) -> float:
+        """Passages embedded per second between the oldest and newest batch in the window. Right after
+        reading ended, until `MIN_RATE_SECONDS` of the new pace are seen, the expected `free_rate`."""
+        measured = self._measured_rate()
+        if self._shared_rate and self.phase != "indexing":
+            span = self._window[-1][0] - self._window[0][0] if len(self._window) > 1 else 0.0
+            if self._restart_window or span < MIN_RATE_SECONDS:
+                return self.free_rate(self._shared_rate)
+        return measured
+
     def eta(self, rate: float) -> float | None:
-        """Seconds left at ``rate``, counted down by the work time since the last batch landed
-        (standing still while paused). While files are still being read, the passages the rest
-        of them will bring are estimated from those read so far."""
+        """Seconds left, counted down by the work time since the last batch landed (standing still
+        while paused). While files are still being read: the reading time left, at the pace files were
+        read so far, plus the passages left after it (those the unread files will bring estimated from
+        the ones read so far) at the encoder's `free_rate`."""
         if rate <= 0 or not self._window:
             return None
         remaining = max(self.to_embed - self.embedded, 0)
-        if self.phase == "indexing" and self.files_done and self.files_total > self.files_done:
-            remaining += self.passages * (self.files_total - self.files_done) // self.files_done
         since_last = self.work_seconds() - self._window[-1][0]
-        return max(remaining / rate - since_last, 0.0)
+        files_left = max(self.files_total - self.files_done, 0)
+        if self.phase != "indexing" or not self.files_done or self._reading_since is None:
+            return max(remaining / rate - since_last, 0.0)
+        reading_for = self.work_seconds() - self._reading_since
+        added = max(self.to_embed - self._to_embed_at_reading, 0)  # by the files read so far
+        remaining += added * files_left // self.files_done
+        reading_left = reading_for * files_left / self.files_done
+        after_reading = max(remaining - rate * reading_left, 0)
+        return max(reading_left + after_reading / self.free_rate(rate) - since_last, 0.0)
 
     def snapshot(self) -> Progress:
         with self.lock:
@@ -388,7 +450,7 @@ class Indexer:
         """
         with _ctrl_c_cancels(control) as interrupted:
             meter.recount(force=True)
-            meter.phase = "embedding"
+            meter.reading_done()
             meter.emit(force=True)
             embedder.producer_done.set()
             if embedder.ident is None and not control.cancelled:
@@ -408,7 +470,7 @@ class Indexer:
         if crawled is None:
             return  # cancelled while crawling: nothing is written
         meter.files_total = len(crawled.found)
-        meter.phase = "indexing"
+        meter.reading_started()
         meter.emit(force=True)
         gone = crawled.gone()
         batch = _Batch(self.writer)

@@ -21,7 +21,7 @@ from librarian.engine.cli import main
 from librarian.engine.cli.index import LineProgress, ProgressBar, progress_line, progress_reporter
 from librarian.engine.encoders import ENCODE_BATCH, EncoderThreads, Model
 from librarian.engine.extract import extract
-from librarian.engine.indexer import _ProgressMeter
+from librarian.engine.indexer import THREAD_STALL, _ProgressMeter
 from librarian.engine.library import Library
 from librarian.engine.results import IndexControl, Progress
 
@@ -80,6 +80,52 @@ def test_the_rate_follows_the_last_minute_of_work():
         clock.now += 2
         meter.note_embedded(100)
     assert meter.rate() == pytest.approx(50, rel=0.05)
+
+
+def test_while_files_are_read_the_eta_counts_the_core_the_encoder_gets_back_after():
+    """On two cores the reader takes one from the encoder: the ETA of the reading phase is the reading left
+    plus what is left after it at twice the shared rate (it was the shared rate throughout: 2x too long)."""
+    clock = Clock()
+    store = {"stored": 0, "without": 0}
+    meter = _ProgressMeter(None, count=lambda: (store["stored"], store["without"]), clock=clock, cores=2)
+    meter.files_total = 100
+    meter.reading_started()
+    for second in range(0, 21, 2):  # 20 s: 50 files read, 1,000 passages to embed, 10 embedded a second
+        clock.now += 2 if second else 0
+        meter.files_done = second * 50 // 20
+        store.update(stored=second * 50, without=second * 50 - second * 10)
+        meter.note_embedded(20 if second else 0)
+    p = meter.snapshot()
+    assert (p.embedded, p.to_embed, p.rate) == (200, 1000, pytest.approx(10))
+    # 20 s of reading left (50 files at 2.5/s), meanwhile 200 embedded at 10/s; the 1,600 left after it
+    # (800 waiting + 1,000 the unread files will bring - 200) at 10/s x 2 cores / 1 x the thread stall.
+    free = 10 * 2 * THREAD_STALL
+    assert p.eta_s == pytest.approx(20 + 1600 / free)
+    meter.files_done = 100  # the last file read, its passages not committed yet: still the free rate
+    store.update(stored=2000, without=1800)
+    meter.recount(force=True)
+    assert meter.snapshot().phase == "indexing" and meter.snapshot().eta_s == pytest.approx(1800 / free)
+
+
+def test_when_reading_ends_the_rate_is_measured_again_from_there():
+    clock = Clock()
+    meter = _ProgressMeter(None, clock=clock, cores=4)
+    meter.files_total, meter.to_embed = 10, 100_000
+    meter.reading_started()
+    for _ in range(30):  # 60 s of 10/s while files are read
+        clock.now += 2
+        meter.note_embedded(20)
+    meter.files_done = 10
+    assert meter.rate() == pytest.approx(10, rel=0.05)
+    meter.reading_done()
+    assert meter.snapshot().phase == "embedding"
+    expected = 10 * 4 / 3 * THREAD_STALL
+    assert meter.rate() == pytest.approx(expected, rel=0.05), "until the new pace is seen: the expected one"
+    for _ in range(6):  # 12 s at 25/s alone
+        clock.now += 2
+        meter.note_embedded(50)
+    assert meter.rate() == pytest.approx(25), "the slow minute of reading no longer counts"
+    assert meter.snapshot().eta_s == pytest.approx((100_000 - 900) / 25)
 
 
 def test_totals_come_from_the_store_and_shrink():
