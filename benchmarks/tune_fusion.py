@@ -8,7 +8,7 @@ cosine of every keyword candidate that has a vector are fetched once ("dump", ca
 then `engine.search.fuse` is scored on those lists for each variant, also with only a share of
 the library embedded (whole documents, seeded), as while the app is still embedding.
 
-    python benchmarks/tune_fusion.py dump [--collections cisi cranfield npl] [--library-data DIR --library DIR]
+    python benchmarks/tune_fusion.py dump [--rebuild] [--collections cisi cranfield npl] [--library-data DIR --library DIR]
     python benchmarks/tune_fusion.py score [--embedded 1.0 0.2]
     python benchmarks/tune_fusion.py floor
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import pickle
 import random
+import shutil
 import statistics
 import sys
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ DEVSET = ROOT / "devsets" / "debian-docs"
 CACHE = Path(__file__).resolve().parent / "_data"
 DEPTH = 200
 ALL_BEIR = ["cisi", "cranfield", "npl"]
+REBUILD = False  # `dump --rebuild`: index the collections again (extraction, chunking or encoding changed)
 
 
 @dataclass
@@ -118,6 +120,8 @@ def foreign_questions(name: str, names: list[str]) -> list[str]:
 def dump_beir(name: str, model, everything: list[str]) -> Dump:
     coll = load_collection(EVAL / name)
     data = CACHE / name
+    if REBUILD and data.exists():
+        shutil.rmtree(data)
     fresh = not (data / "index.sqlite3").exists()
     lib = Library.open(data, model=model)
     try:
@@ -257,7 +261,12 @@ def main() -> None:
     parser.add_argument("--library-data", type=Path, help="data dir holding the indexed real library")
     parser.add_argument("--library", type=Path, help="the real library's folder (answers are relative to it)")
     parser.add_argument("--embedded", nargs="*", type=float, default=[1.0, 0.2])
+    parser.add_argument("--rebuild", action="store_true",
+                        help="dump: index the BEIR collections again instead of reusing benchmarks/_data/NAME "
+                             "(needed after a change to extraction, chunking or the encoder)")
     args = parser.parse_args()
+    global REBUILD
+    REBUILD = args.rebuild
     CACHE.mkdir(exist_ok=True)
     if args.step == "dump":
         model = load_model()

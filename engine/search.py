@@ -45,8 +45,10 @@ NAME_BONUS = 0.35
 DENSE_WEIGHT = 0.65
 # How far keyword evidence is trusted (`keyword_trust`): full at CLOSE_TO_BEST of the best cosine,
 # falling with this power below it; the query's agreement is read on its first AGREEMENT_DEPTH
-# keyword candidates. Measured on the BEIR collections and devsets/debian-docs (benchmarks/tune_fusion.py).
-CLOSE_TO_BEST = 0.75
+# keyword candidates. Measured on the BEIR collections and devsets/debian-docs (benchmarks/tune_fusion.py):
+# a plateau from 0.68 to 0.75 (BEIR hybrid mean .453-.456, paraphrase MRR .644-.652); with passages
+# encoded one at a time, 0.7 ranks best on both (npl .525 vs .518 at 0.75); 0.65 and 0.8 fall off.
+CLOSE_TO_BEST = 0.7
 WHOLE_QUERY = 0.999  # coverage of a passage holding every term of the query
 SURE_OF_MEANING = 0.4  # below this best cosine meaning has no answer to agree with: words count in full
 TRUST_SHARPNESS = 4
