@@ -382,6 +382,32 @@ def test_non_stop_typing_still_lets_files_through(tmp_path, monkeypatch):
     assert report.added == 3
 
 
+def test_non_stop_typing_lets_a_few_passages_through_after_each_wait(tmp_path, monkeypatch):
+    """The encoder runs one passage per call: after each wait that the typist outlasts, the embedder encodes
+    `PASSAGES_PER_STEP_ASIDE` passages before it waits again (one a wait would stall indexing)."""
+    import librarian.engine.indexer as indexer
+
+    monkeypatch.setattr(indexer, "STEP_ASIDE_AT_MOST_SECONDS", 0.0)  # every wait runs out at once
+    docs = write_files(tmp_path / "docs", 24)
+    with Library.open(tmp_path / "data", model=fake_model(), extract=extract) as library:
+        library.add_folder(docs)
+        library.update(embed=False)
+        gate = library._typing
+        waits: list[bool] = []
+        real_step_aside = gate.step_aside
+
+        def counted(control):
+            gave_up = real_step_aside(control)
+            if threading.current_thread().name == "librarian-embedder":
+                waits.append(gave_up)
+            return gave_up
+
+        monkeypatch.setattr(gate, "step_aside", counted)
+        library.set_typing(True)
+        assert library.update().embedded == 24
+    assert waits == [True] * (24 // indexer.PASSAGES_PER_STEP_ASIDE)
+
+
 def test_a_cancelled_run_does_not_wait_for_the_typist():
     gate_control = IndexControl()
     gate_control.cancel()
