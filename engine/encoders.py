@@ -33,11 +33,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Passages per onnxruntime run: one. The int8 model quantizes its activations with one scale per tensor,
 # computed at run time, so in a batch each passage's vector depends on its neighbours (and their padding):
 # the same text got different vectors in different batches, and a batch's outlier degraded the others.
-# Alone, a passage gets the vector it will always get, as a query does. 800 real passages of the Debian
-# docs library, 2 threads, against the fp32 export (/tmp script, 3 rounds): batch 1 → 62-68 passages/s,
-# cosine to fp32 mean .9932 / min .984; batch 8 → 63-75/s, mean .9931 / min .958; batch 2 → 69-74/s
-# but still batch-dependent. BEIR nDCG@10 dense, batch 1 vs 8: npl .431 vs .426, cranfield .364 vs .364,
-# cisi .426 vs .429. A keystroke also takes effect sooner (`before_batch` runs before every passage).
+# Alone, a passage gets the vector it will always get, as a query does
+# (`python benchmarks/bench_encoder_threads.py --fp32 models/_work/fp32/model.onnx`, 2 threads): batch 1
+# as fast as batch 8 (90-100 vs 94-101 passages/s; on 1,024 real library passages 65-66 vs 63-66/s),
+# cosine to the fp32 export min .983 vs .981, to the passage alone 1.0 vs .987. BEIR nDCG@10 dense,
+# batch 1 vs 8: npl .431 vs .426, cranfield .364 vs .364, cisi .426 vs .429. A keystroke also takes
+# effect sooner (`before_batch` runs before every passage).
 ENCODE_BATCH = 1
 
 
