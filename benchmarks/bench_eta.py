@@ -12,6 +12,7 @@ several minutes (e.g. the Python docs of devsets/debian-docs/README.md: ~19,000 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import subprocess
@@ -26,17 +27,15 @@ def main(folder: str, data_dir: str, save: str | None = None) -> None:
                                text=True)
     assert process.stderr is not None
     stamped: list[tuple[float, float | None]] = []
-    timeline = open(save, "w", encoding="utf-8") if save else None  # noqa: SIM115 (closed below)
-    for line in process.stderr:
-        try:
-            progress = json.loads(line)
-        except ValueError:
-            continue
-        stamped.append((time.monotonic() - start, progress.get("eta_s")))
-        if timeline is not None:
-            timeline.write(json.dumps({"t": stamped[-1][0], **progress}) + "\n")
-    if timeline is not None:
-        timeline.close()
+    with open(save, "w", encoding="utf-8") if save else contextlib.nullcontext() as timeline:
+        for line in process.stderr:
+            try:
+                progress = json.loads(line)
+            except ValueError:
+                continue
+            stamped.append((time.monotonic() - start, progress.get("eta_s")))
+            if timeline is not None:
+                timeline.write(json.dumps({"t": stamped[-1][0], **progress}) + "\n")
     process.wait()
     end = time.monotonic() - start
     given = [(t, eta, end - t) for t, eta in stamped if t >= 60 and eta is not None and end - t > 5]

@@ -40,7 +40,6 @@ DEVSET = ROOT / "devsets" / "debian-docs"
 CACHE = Path(__file__).resolve().parent / "_data"
 DEPTH = 200
 ALL_BEIR = ["cisi", "cranfield", "npl"]
-REBUILD = False  # `dump --rebuild`: index the collections again (extraction, chunking or encoding changed)
 
 
 @dataclass
@@ -117,10 +116,12 @@ def foreign_questions(name: str, names: list[str]) -> list[str]:
     return out
 
 
-def dump_beir(name: str, model, everything: list[str]) -> Dump:
+def dump_beir(name: str, model, everything: list[str], *, rebuild: bool = False) -> Dump:
+    """``rebuild``: index the collection again (extraction, chunking or the encoder changed) instead of
+    reusing its index under benchmarks/_data/NAME."""
     coll = load_collection(EVAL / name)
     data = CACHE / name
-    if REBUILD and data.exists():
+    if rebuild and data.exists():
         shutil.rmtree(data)
     fresh = not (data / "index.sqlite3").exists()
     lib = Library.open(data, model=model)
@@ -265,14 +266,13 @@ def main() -> None:
                         help="dump: index the BEIR collections again instead of reusing benchmarks/_data/NAME "
                              "(needed after a change to extraction, chunking or the encoder)")
     args = parser.parse_args()
-    global REBUILD
-    REBUILD = args.rebuild
     CACHE.mkdir(exist_ok=True)
     if args.step == "dump":
         model = load_model()
         everything = [*ALL_BEIR, "debian-docs"]
         for name in args.collections:
-            (CACHE / f"{name}.lists.pickle").write_bytes(pickle.dumps(dump_beir(name, model, everything)))
+            (CACHE / f"{name}.lists.pickle").write_bytes(pickle.dumps(dump_beir(name, model, everything,
+                                                                                 rebuild=args.rebuild)))
         if args.library_data:
             (CACHE / "debian-docs.lists.pickle").write_bytes(pickle.dumps(
                 dump_library(args.library_data, args.library, model, everything)))

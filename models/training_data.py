@@ -39,7 +39,6 @@ class Example:
     question: str
     positive: int  # index into the passage list
     positive_text: str  # the positive as the student sees it (ICT: may lack the question sentence)
-    negative: int  # index of a BM25 hard negative, -1 if none was found
 
 
 def passage_text(p: dict) -> str:
@@ -74,7 +73,7 @@ def make_questions(passages: list[dict], *, seed: int = 2, share: float = 0.6) -
         if i in first_of_section and roll < 0.2:
             heading = p["title"].split(HEADING_SEPARATOR)[-1].strip()
             if 2 <= len(_WORD.findall(heading)) <= 16:
-                examples.append(Example("heading", heading, i, passage_text(p), -1))
+                examples.append(Example("heading", heading, i, passage_text(p)))
                 continue
         if roll < 0.85:
             spans = _sentences(body)
@@ -83,13 +82,13 @@ def make_questions(passages: list[dict], *, seed: int = 2, share: float = 0.6) -
                 question = " ".join(body[start:end].split())
                 rest = body if rng.random() < 0.1 else (body[:start] + body[end:])
                 shown = {**p, "body": " ".join(rest.split())}
-                examples.append(Example("ict", question, i, passage_text(shown), -1))
+                examples.append(Example("ict", question, i, passage_text(shown)))
                 continue
         words = body.split()
         if len(words) >= 20:
             n = rng.randint(3, 8)
             start = rng.randrange(len(words) - n)
-            examples.append(Example("span", " ".join(words[start:start + n]), i, passage_text(p), -1))
+            examples.append(Example("span", " ".join(words[start:start + n]), i, passage_text(p)))
     return examples
 
 
@@ -128,11 +127,13 @@ def write(examples: list[Example], path: Path) -> None:
     with open(tmp, "w", encoding="utf-8") as fh:
         for ex in examples:
             fh.write(json.dumps({"kind": ex.kind, "question": ex.question, "positive": ex.positive,
-                                 "positive_text": ex.positive_text, "negative": ex.negative},
+                                 "positive_text": ex.positive_text},
                                 ensure_ascii=False) + "\n")
     tmp.replace(path)
 
 
 def read(path: Path) -> list[Example]:
     with open(path, encoding="utf-8") as fh:
-        return [Example(**json.loads(line)) for line in fh]
+        # Files written before negatives moved to targets.py also hold an unused "negative".
+        return [Example(**{key: value for key, value in json.loads(line).items() if key != "negative"})
+                for line in fh]

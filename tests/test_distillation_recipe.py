@@ -81,8 +81,8 @@ def test_questions_are_seeded_and_inverse_cloze_removes_its_sentence():
 def test_hard_negatives_are_bm25_hits_from_other_documents():
     passages = [_passage("cars", "Cars", CAR), _passage("bread", "Bread", BREAD),
                 _passage("heating", "Heating", RADIATOR), _passage("cars", "Cars 2", CAR.replace("car", "vehicle"))]
-    examples = [Example("ict", "radiators move heat into air", 0, passage_text(passages[0]), -1),
-                Example("ict", "zzzz qqqq", 1, passage_text(passages[1]), -1)]
+    examples = [Example("ict", "radiators move heat into air", 0, passage_text(passages[0])),
+                Example("ict", "zzzz qqqq", 1, passage_text(passages[1]))]
     out = training_data.bm25_candidates(passages, examples)
     assert out[0] == [2], "the heating radiator is the only other-document BM25 hit (never the own document's)"
     assert out[1] == [], "no BM25 hit: no candidate"
