@@ -75,7 +75,7 @@ def test_fully_embedded_fusion_is_unchanged_by_the_guess():
 
 
 def test_an_unembedded_keyword_candidate_gets_the_cosine_its_peers_have():
-    keyword = Ranked((1, 2, 3), (9.0, 6.0, 3.0), {1: 1.0, 2: 1.0, 3: 1.0})
+    keyword = Ranked((1, 2, 3), (9.0, 6.0, 3.0), {1: 0.8, 2: 0.8, 3: 0.8})
     dense = Ranked((7,), (0.55,))
     assert expected_cosine(keyword, {2: 0.5, 3: 0.45}, dense) == pytest.approx(0.475)
     fused = fuse(keyword, dense, {2: 0.5, 3: 0.45})
@@ -84,6 +84,26 @@ def test_an_unembedded_keyword_candidate_gets_the_cosine_its_peers_have():
     assert expected_cosine(keyword, {}, Ranked((), ())) == 0.0  # nothing embedded: keyword order
     nothing = fuse(keyword, Ranked((), ()), {})
     assert sorted(nothing, key=nothing.get, reverse=True) == [1, 2, 3]
+
+
+def test_meaning_orders_the_passages_that_hold_the_whole_query():
+    # "collections.defaultdict": typing's page mentions it more densely (BM25 first), collections' page is about it.
+    typing, collections, glossary = 1, 2, 3
+    keyword = Ranked((typing, glossary, collections), (9.0, 6.0, 5.0), {typing: 1.0, glossary: 1.0, collections: 1.0})
+    dense = Ranked((collections, typing, glossary), (0.66, 0.54, 0.41))
+    fused = fuse(keyword, dense, {})
+    assert sorted(fused, key=fused.get, reverse=True) == [collections, typing, glossary]
+    # A partial match still weighs its BM25 score: the whole-query match keeps its full keyword weight.
+    partial = Ranked((typing, collections), (9.0, 5.0), {typing: 0.5, collections: 1.0})
+    fused = fuse(partial, Ranked((typing, collections), (0.60, 0.60)), {})
+    assert fused[collections] > fused[typing]
+
+
+def test_whole_query_matches_without_vectors_keep_bm25_order_among_themselves():
+    keyword = Ranked((1, 2, 3), (9.0, 6.0, 3.0), {1: 1.0, 2: 1.0, 3: 1.0})
+    fused = fuse(keyword, Ranked((7,), (0.55,)), {})  # none of them embedded: one guessed cosine for all
+    assert sorted((1, 2, 3), key=fused.get, reverse=True) == [1, 2, 3]
+    assert fused[1] - fused[3] < 0.001  # ... a tie-break, not a margin
 
 
 def test_floor_rules_per_mode():
