@@ -40,6 +40,7 @@ from .vectors import VectorCache
 RRF_K = 60
 MAX_QUERY_TERMS = 12  # in hybrid mode only: BM25 alone keeps every term
 COMMON_TERM_SHARE = 0.2  # hybrid mode: terms in more than this share of passages leave the FTS query
+EXPENSIVE_TERM = 5000  # ... even the rarest, when it is also in more passages than this (see `_keyword`)
 NAME_MATCHES = 20
 NAME_BONUS = 0.35
 DENSE_WEIGHT = 0.65
@@ -524,8 +525,13 @@ class Searcher:
         kept = sorted(parsed.terms, key=lambda t: -idf.get(t, 0.0))[:max_terms]
         if max_terms is not None and kept:
             # In hybrid mode, words in a large share of all passages say little and cost most: FTS5
-            # must score every passage holding them. The rarest word is always kept.
+            # must score every passage holding them. The rarest word is kept, unless it is as common,
+            # scoring it costs (`EXPENSIVE_TERM`) and meaning can rank: "the use of", a prefix typed on
+            # the way to a question, scored the 24,000 passages holding "use" (40 ms at 100k passages).
             common = self._passage_count * COMMON_TERM_SHARE
+            rarest = self._idf_cache.get(kept[0], 0)
+            if meaning and not parsed.phrases and rarest > common and rarest > EXPENSIVE_TERM:
+                return Ranked((), ())
             kept = [kept[0]] + [t for t in kept[1:] if self._idf_cache.get(t, 0) <= common]
         match = ParsedQuery(parsed.text, tuple(t for t in parsed.terms if t in kept), parsed.phrases).fts()
         if match is None:

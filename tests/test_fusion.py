@@ -173,6 +173,31 @@ def test_a_prefix_of_stop_words_asks_meaning_only_in_hybrid_mode_and_words_in_ke
     assert calls, "one word that is not a stop word brings the keyword side back"
 
 
+def test_a_query_whose_rarest_word_is_common_and_costly_asks_meaning_only_in_hybrid_mode(demo, monkeypatch):
+    from librarian.engine.store import Store
+
+    calls: list[str] = []
+    real = Store.keyword_matches
+
+    def counted(self, match, **kwargs):
+        calls.append(match)
+        return real(self, match, **kwargs)
+
+    monkeypatch.setattr(Store, "keyword_matches", counted)
+    # "plan" is in 27 of the demo's ~100 passages: common, but cheap to score in a library this small.
+    assert demo.search("plan", k=5).hits and calls, "a small library keeps its words"
+    monkeypatch.setattr(search, "EXPENSIVE_TERM", 10)  # as if scoring its 27 passages were costly
+    calls.clear()
+    hybrid = demo.search("plan", k=5)
+    assert calls == [] and hybrid.hits, "meaning alone ranks a query of common words"
+    assert demo.search("plan", k=5, mode="keyword").hits and calls, "asked for words, the words are matched"
+    calls.clear()
+    assert demo.search("plan automobile", k=5).hits and calls, "a rare word brings the keyword side back"
+    calls.clear()
+    demo.search('"plan"', k=5)
+    assert calls, "a quoted phrase is always matched as typed"
+
+
 def test_without_meaning_a_stop_word_query_still_finds_its_words(tmp_path):
     from conftest import fake_model
 
