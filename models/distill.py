@@ -180,14 +180,15 @@ def batch_order(lengths: list[int], batch: int, steps: int, seed: int, window: i
 
 
 def train(passages: list[dict], examples: list, targets: Targets, teacher_dir: Path, tokenizer_file: Path,
-          out_dir: Path, config: TrainConfig, *, checkpoint: Path | None = None,
+          out_dir: Path, config: TrainConfig, *, checkpoint: Path | None = None, start_from: Path | None = None,
           validation: list[int] | None = None, log=print) -> dict:
     """Train and save the passage tower (and the question tower when ``config.question_tower`` is
     "trained") as transformers folders under ``out_dir``; returns the training log.
 
     Targets come from ``targets`` (no teacher runs during training). With ``checkpoint``, the state is
     saved there every ``config.checkpoint_every_s`` and a run that finds one continues from it (the time
-    budget counts the earlier runs' training time too)."""
+    budget counts the earlier runs' training time too). ``start_from``: another run's checkpoint whose
+    passage tower this run starts from, with a fresh optimiser and schedule (the ablations, models/ablate.py)."""
     torch = _torch()
     from .training_data import passage_text
 
@@ -204,6 +205,9 @@ def train(passages: list[dict], examples: list, targets: Targets, teacher_dir: P
     q_student = make_student(teacher, tuple(range(teacher.config.num_hidden_layers))) \
         if config.question_tower == "trained" else None
     del teacher
+    if start_from is not None and not (checkpoint is not None and checkpoint.exists()):
+        student.load_state_dict(torch.load(start_from, weights_only=False)["student"])
+        log(f"passage tower starts from {start_from}")
     student.train()
     if q_student is not None:
         q_student.train()

@@ -189,6 +189,16 @@ def test_a_question_without_candidates_gets_no_negative():
     assert negatives == [[]] and dropped["without_negative"] == 1
 
 
+def test_the_bm25_negatives_ablation_keeps_bm25_order_from_other_documents_only():
+    from librarian.models.ablate import bm25_negatives
+    from librarian.models.targets import NEGATIVES_PER_QUESTION
+
+    docs = ["own", "own", "b", "c", "d", "e", "f", "g"]
+    negatives = bm25_negatives([[1, 5, 0, 2, 7, 3, 4, 6], []], docs, [0, 2])
+    assert negatives[0] == [5, 2, 7, 3][:NEGATIVES_PER_QUESTION], "own document left out, BM25's order kept"
+    assert negatives[1] == []
+
+
 def test_teacher_vectors_are_cached_in_blocks_and_an_interrupted_run_keeps_them(tmp_path, monkeypatch):
     from librarian.models import targets
 
