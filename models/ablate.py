@@ -12,7 +12,11 @@ read against it, never against the full run (which had a different schedule):
 - ``no-kl``: the teacher's signal is its vectors only (cosine + DPR NLL on the hard negatives; the KL
   on the teacher's scores over the candidate list is dropped);
 - ``bm25-negatives``: DPR's negatives, BM25 hits from other documents only, instead of the mined ones
-  (BM25 and teacher-cosine candidates fused, likely false negatives dropped: ``targets.mine_negatives``).
+  (BM25 and teacher-cosine candidates fused, likely false negatives dropped: ``targets.mine_negatives``);
+- ``mpnet-kl``: a stronger teacher's signal: all-mpnet-base-v2 (from its PyPI part packages,
+  ``references.mpnet_model_dir``) scores each batch's candidates for the KL term, while the cosine term keeps
+  the passage vectors in MiniLM-L6's space (the question tower's). Scored during training, not cached: a
+  400-step ablation reads each candidate once.
 
 Each variant is exported, quantised and gated exactly as the candidate (``towers.quantized_tower``) and
 scored by ``librarian eval``'s code on every dev collection (BM25, dense, hybrid nDCG@10), as are MiniLM-L6
@@ -48,7 +52,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "trained": {"question_tower": "trained"},
     "no-kl": {"kl_weight": 0.0},
     "bm25-negatives": {"negatives": "bm25"},
+    "mpnet-kl": {"score_teacher": "mpnet"},
 }
+NOT_CONFIG = ("negatives", "score_teacher")  # variant keys that are not `distill.TrainConfig` fields
 # A continuation, not a run from MiniLM's layers: a lower peak rate and a short warm-up.
 CONTINUE: dict[str, Any] = {"lr": 5e-5, "warmup": 25}
 
@@ -88,16 +94,17 @@ def run_variant(name: str, changes: dict, *, work: Path, steps: int, baseline: P
         held = set(range(0, len(passages), 100))  # as towers.py: never a positive or a negative
         keep = [i for i, ex in enumerate(examples) if ex.positive not in held]
         config = distill.TrainConfig(max_steps=steps, time_budget_s=6 * 3600, **CONTINUE,
-                                     **{k: v for k, v in changes.items() if k != "negatives"})
+                                     **{k: v for k, v in changes.items() if k not in NOT_CONFIG})
         if changes.get("negatives") == "bm25":
             mined = bm25_negatives(tg.cached_bm25(work / "bm25.json", passages, examples),
                                    [p["doc"] for p in passages], [ex.positive for ex in examples])
         chosen = distill.Targets(questions=q_vecs[keep], positives=pos_vecs[keep], passages=passage_vecs,
                                  negatives=[[n for n in mined[i] if n not in held] for i in keep])
         log(f"{name}: {steps} steps from {work / 'checkpoint.pt'} with {changes or 'no change'}")
+        scorer = mpnet_scorer(REPO / "models" / "cache" / "mpnet") if changes.get("score_teacher") == "mpnet" else None
         distill.train(passages, [examples[i] for i in keep], chosen, teacher.model_dir, tokenizer, student_dir, config,
-                      checkpoint=out / "checkpoint.pt", start_from=work / "checkpoint.pt", validation=sorted(held),
-                      log=log)
+                      checkpoint=out / "checkpoint.pt", start_from=work / "checkpoint.pt", score_teacher=scorer,
+                      validation=sorted(held), log=log)
     training = json.loads((student_dir / "training.json").read_text())
     data = load_eval_set(eval_root)
     int8, fidelity = quantized_tower(student_dir / "passage", out / "passage", tokenizer, data)
@@ -118,6 +125,31 @@ def run_variant(name: str, changes: dict, *, work: Path, steps: int, baseline: P
         | {"config": {k: training["config"][k] for k in ("lr", "warmup", "question_tower", "kl_weight", "cos_weight",
                                                            "nll_weight")}}, indent=1))
     return candidate
+
+
+def mpnet_scorer(cache: Path, question_length: int = 64, passage_length: int = 256):
+    """(questions, passages) -> all-mpnet-base-v2's normalised mean-pooled vectors (torch), as
+    sentence-transformers computes them; bf16 autocast where the CPU has it, like the student."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from .distill import bf16_supported
+    from .references import mpnet_model_dir
+
+    folder = mpnet_model_dir(cache)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+    autocast = bf16_supported()
+
+    def encode(texts: list[str], length: int):
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=length, return_tensors="pt")
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            hidden = model(**batch).last_hidden_state.float()
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1)
+
+    return lambda questions, passages: (encode(questions, question_length), encode(passages, passage_length))
 
 
 def bm25_negatives(bm25: list[list[int]], docs: list[str], positives: list[int]) -> list[list[int]]:

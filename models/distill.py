@@ -35,8 +35,10 @@ import math
 import random
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -181,6 +183,7 @@ def batch_order(lengths: list[int], batch: int, steps: int, seed: int, window: i
 
 def train(passages: list[dict], examples: list, targets: Targets, teacher_dir: Path, tokenizer_file: Path,
           out_dir: Path, config: TrainConfig, *, checkpoint: Path | None = None, start_from: Path | None = None,
+          score_teacher: Callable[[list[str], list[str]], tuple[Any, Any]] | None = None,
           validation: list[int] | None = None, log=print) -> dict:
     """Train and save the passage tower (and the question tower when ``config.question_tower`` is
     "trained") as transformers folders under ``out_dir``; returns the training log.
@@ -188,7 +191,10 @@ def train(passages: list[dict], examples: list, targets: Targets, teacher_dir: P
     Targets come from ``targets`` (no teacher runs during training). With ``checkpoint``, the state is
     saved there every ``config.checkpoint_every_s`` and a run that finds one continues from it (the time
     budget counts the earlier runs' training time too). ``start_from``: another run's checkpoint whose
-    passage tower this run starts from, with a fresh optimiser and schedule (the ablations, models/ablate.py)."""
+    passage tower this run starts from, with a fresh optimiser and schedule (the ablations, models/ablate.py).
+    ``score_teacher``: (questions, passages) -> their normalised vectors (torch tensors) from another teacher,
+    whose scores over each batch's candidates replace the cached teacher's in the KL term (the cosine term
+    still pulls towards the cached teacher's vectors: the question tower's space)."""
     torch = _torch()
     from .training_data import passage_text
 
@@ -297,7 +303,13 @@ def train(passages: list[dict], examples: list, targets: Targets, teacher_dir: P
         if q_student is not None:  # keeps the trained question tower near the teacher's space too
             cos = cos + (1 - (s_q * t_q).sum(-1)).mean()
         s_scores = SCORE_SCALE * s_q @ s_p.T
-        t_scores = SCORE_SCALE * t_q @ t_p.T
+        if score_teacher is not None:
+            o_q, o_p = score_teacher([examples[i].question for i in chosen],
+                                     [examples[i].positive_text for i in chosen]
+                                     + [passage_text(passages[n]) for n in negatives])
+            t_scores = SCORE_SCALE * o_q @ o_p.T
+        else:
+            t_scores = SCORE_SCALE * t_q @ t_p.T
         kl = torch.nn.functional.kl_div(torch.log_softmax(s_scores, -1), torch.log_softmax(t_scores, -1),
                                         log_target=True, reduction="batchmean")
         labels = torch.arange(len(chosen))
