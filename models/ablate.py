@@ -39,7 +39,7 @@ from typing import Any
 from .towers import (
     EVAL_ROOT,
     REPO,
-    evaluate_model,
+    cached_evaluation,
     log,
     mean_of,
     quantized_tower,
@@ -57,21 +57,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
 NOT_CONFIG = ("negatives", "score_teacher")  # variant keys that are not `distill.TrainConfig` fields
 # A continuation, not a run from MiniLM's layers: a lower peak rate and a short warm-up.
 CONTINUE: dict[str, Any] = {"lr": 5e-5, "warmup": 25}
-
-
-def evaluated(folder: Path, collections: list[Path], cache: Path) -> list[dict]:
-    """``evaluate_model`` rows for ``folder``, kept in ``cache`` (never written into the model folder)."""
-    key = [c.name for c in collections]
-    if cache.exists():
-        saved = json.loads(cache.read_text())
-        if saved.get("collections") == key:
-            return saved["rows"]
-    started = time.perf_counter()
-    rows = evaluate_model(folder, collections)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"collections": key, "rows": rows, "seconds": round(time.perf_counter() - started)},
-                                indent=1))
-    return rows
 
 
 def run_variant(name: str, changes: dict, *, work: Path, steps: int, baseline: Path, eval_root: Path) -> Path:
@@ -188,14 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no full run to continue in {args.work}: run `python -m librarian.models.towers` first")
     collections = sorted(p for p in args.eval_root.iterdir() if (p / "corpus.jsonl").exists())
     cache = args.work / "ablations" / "evaluations"
-    results = {"MiniLM-L6 int8 (shipped)": evaluated(args.baseline, collections, cache / "minilm.json"),
-               "full run (93 min)": evaluated(args.work / "candidate", collections, cache / "full-run.json")}
+    results = {"MiniLM-L6 int8 (shipped)": cached_evaluation(args.baseline, collections, cache / "minilm.json"),
+               "second run's candidate (93 min)": cached_evaluation(args.work / "candidate", collections,
+                                                                    cache / "full-run.json")}
     summaries = {}
     for name in args.variants:
         started = time.perf_counter()
         folder = run_variant(name, VARIANTS[name], work=args.work, steps=args.steps, baseline=args.baseline,
                              eval_root=args.eval_root)
-        results[f"+{args.steps} steps, {name}"] = evaluated(folder, collections, cache / f"{name}.json")
+        results[f"+{args.steps} steps, {name}"] = cached_evaluation(folder, collections, cache / f"{name}.json")
         summaries[f"+{args.steps} steps, {name}"] = json.loads(
             (args.work / "ablations" / name / "training_summary.json").read_text())
         log(f"{name}: done in {time.perf_counter() - started:.0f} s")

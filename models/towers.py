@@ -122,16 +122,20 @@ def evaluate_model(model_dir: Path, collections: list[Path]) -> list[dict]:
     return rows
 
 
-def cached_evaluation(model_dir: Path, collections: list[Path]) -> list[dict]:
-    """References do not change between runs: their results are kept beside their folder."""
-    cache = model_dir / "evaluation.json"
+def cached_evaluation(model_dir: Path, collections: list[Path], cache: Path | None = None) -> list[dict]:
+    """Evaluated folders do not change between runs: their results are kept in ``cache`` (default:
+    ``evaluation.json`` beside the references' files; the ablations keep theirs out of the model folders)."""
+    cache = cache or model_dir / "evaluation.json"
     key = [c.name for c in collections]
     if cache.exists():
         saved = json.loads(cache.read_text())
         if saved.get("collections") == key:
             return saved["rows"]
+    started = time.perf_counter()
     rows = evaluate_model(model_dir, collections)
-    cache.write_text(json.dumps({"collections": key, "rows": rows}, indent=1))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"collections": key, "rows": rows, "seconds": round(time.perf_counter() - started)},
+                                indent=1))
     return rows
 
 

@@ -152,7 +152,9 @@ def test_without_vectors_every_keyword_match_counts_in_full():
     assert fused[1] == pytest.approx(1 - search.DENSE_WEIGHT) and _ranks(fused) == [1, 2]
 
 
-def test_a_prefix_of_stop_words_asks_meaning_only_in_hybrid_mode_and_words_in_keyword_mode(demo, monkeypatch):
+@pytest.fixture
+def fts_calls(monkeypatch) -> list[str]:
+    """The FTS5 MATCH expressions the keyword side asks for, as they are asked (cleared by the test)."""
     from librarian.engine.store import Store
 
     calls: list[str] = []
@@ -163,6 +165,11 @@ def test_a_prefix_of_stop_words_asks_meaning_only_in_hybrid_mode_and_words_in_ke
         return real(self, match, **kwargs)
 
     monkeypatch.setattr(Store, "keyword_matches", counted)
+    return calls
+
+
+def test_a_prefix_of_stop_words_asks_meaning_only_in_hybrid_mode_and_words_in_keyword_mode(demo, fts_calls):
+    calls = fts_calls
     hybrid = demo.search("what are the", k=5)
     assert calls == [], "no passage is scored for the words of a stop-word prefix"
     assert hybrid.hits and not any(hit.words for hit in hybrid.hits), "meaning still ranks the library"
@@ -173,17 +180,8 @@ def test_a_prefix_of_stop_words_asks_meaning_only_in_hybrid_mode_and_words_in_ke
     assert calls, "one word that is not a stop word brings the keyword side back"
 
 
-def test_a_query_whose_rarest_word_is_common_and_costly_asks_meaning_only_in_hybrid_mode(demo, monkeypatch):
-    from librarian.engine.store import Store
-
-    calls: list[str] = []
-    real = Store.keyword_matches
-
-    def counted(self, match, **kwargs):
-        calls.append(match)
-        return real(self, match, **kwargs)
-
-    monkeypatch.setattr(Store, "keyword_matches", counted)
+def test_a_query_whose_rarest_word_is_common_and_costly_asks_meaning_only_in_hybrid_mode(demo, fts_calls, monkeypatch):
+    calls = fts_calls
     # "plan" is in 27 of the demo's ~100 passages: common, but cheap to score in a library this small.
     assert demo.search("plan", k=5).hits and calls, "a small library keeps its words"
     monkeypatch.setattr(search, "EXPENSIVE_TERM", 10)  # as if scoring its 27 passages were costly
