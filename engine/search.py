@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -314,8 +314,9 @@ class Recent(Generic[K, V]):
 
 class SketchCache:
     """Near-duplicate sketches of documents (engine/similar.py), by document id and content hash, the
-    most recent `SKETCHES_KEPT`: sketching a 20,000-character opening costs ~4 ms, and every keystroke
-    of a search reads mostly the same documents (on the real-library index: k=50 p50 84 → 22 ms)."""
+    most recent `SKETCHES_KEPT`: the documents `fold_copies` had to read (likely near copies, and
+    documents indexed before their min-hashes were stored). Sketching an opening costs ~2.5 ms, and
+    every keystroke of a search reads mostly the same documents (real-library index: k=50 p50 84 → 22 ms)."""
 
     def __init__(self) -> None:
         self._sketches: Recent[tuple[int, str], similar.Sketch] = Recent(SKETCHES_KEPT)
@@ -333,30 +334,43 @@ def fold_copies(store: Store, groups: list[_DocGroup], info: dict[int, Candidate
     """The first ``k`` groups that copy none shown before them, and for each the best passages of its
     copies: exact ones (same content hash, anywhere in ``groups``) and near ones (engine/similar.py),
     looked for among the first `NEAR_DUPLICATE_POOL` · min(k, `NEAR_DUPLICATE_SHOWN`) groups: the
-    results a person reads, at a cost that does not grow with k. ``known_sketches`` keeps the sketches
-    of documents seen before (by id and content hash): the next keystroke reads and hashes nothing again."""
+    results a person reads, at a cost that does not grow with k.
+
+    A document's min-hashes are stored with its passages: its text is read and shingled only when it
+    shares one with a document shown before it (a likely near copy), or when it was indexed before
+    they were stored. ``known_sketches`` keeps those sketches of documents seen before (by id and
+    content hash): the next keystroke reads and hashes nothing again."""
     pool = groups[:NEAR_DUPLICATE_POOL * min(k, NEAR_DUPLICATE_SHOWN)]
     shapes = store.document_shapes([g.document_id for g in pool])
-    # Only documents with a peer of about their size can have a near copy: the others are never read
-    # (sketching costs ~2.5 ms per 20,000 characters, and this runs on every keystroke).
-    paired = [doc for doc in shapes
-              if any(other != doc and similar.could_be_near(shapes[doc], shapes[other]) for other in shapes)]
+    # Only documents with a peer of about their size can have a near copy.
+    paired = similar.with_size_peers(shapes)
     digest_of = {g.document_id: info[g.best_pid].content_hash for g in pool}
     cache = known_sketches if known_sketches is not None else SketchCache()
-    sketches = {doc: sketch for doc in paired if (sketch := cache.get(doc, digest_of.get(doc))) is not None}
-    openings = store.document_openings([doc for doc in paired if doc not in sketches], max_chars=similar.OPENING_CHARS)
-    for doc, text in openings.items():
-        sketches[doc] = cache.put(doc, digest_of.get(doc), similar.sketch(text))
+    sketches: dict[int, similar.Sketch] = {}
+
+    def sketch(docs: Iterable[int]) -> None:
+        """Put the sketches of ``docs`` in ``sketches``: known ones, then the rest read in one go
+        (sketching costs ~2.5 ms per 20,000 characters, and this runs on every keystroke)."""
+        unknown = [doc for doc in docs if doc not in sketches]
+        sketches.update((doc, known) for doc in unknown if (known := cache.get(doc, digest_of.get(doc))) is not None)
+        openings = store.document_openings([doc for doc in unknown if doc not in sketches],
+                                           max_chars=similar.OPENING_CHARS)
+        for doc, text in openings.items():
+            sketches[doc] = cache.put(doc, digest_of.get(doc), similar.sketch(text))
+
+    sketch(doc for doc in paired if shapes[doc].min_hashes is None)
+    min_hashes = {doc: stored if (stored := shapes[doc].min_hashes) is not None else sketches[doc].min_hashes
+                  for doc in paired}
     shown_by_min_hash: dict[tuple[int, int], list[int]] = {}  # (which min-hash, its value) -> shown indexes
 
     def near_copy_of(doc: int) -> int | None:
-        mine = sketches[doc]
-        peers = {i for key in enumerate(mine.min_hashes) for i in shown_by_min_hash.get(key, ())}
+        peers = {i for key in enumerate(min_hashes[doc]) for i in shown_by_min_hash.get(key, ())}
         for index in sorted(peers):
             other = shown[index].document_id
-            if (similar.could_be_near(shapes[doc], shapes[other])
-                    and similar.near_duplicates(mine.shingles, sketches[other].shingles)):
-                return index
+            if similar.could_be_near(shapes[doc], shapes[other]):
+                sketch((doc, other))
+                if similar.near_duplicates(sketches[doc].shingles, sketches[other].shingles):
+                    return index
         return None
 
     shown: list[_DocGroup] = []
@@ -365,7 +379,7 @@ def fold_copies(store: Store, groups: list[_DocGroup], info: dict[int, Candidate
     for group in groups:
         digest = info[group.best_pid].content_hash
         original = by_hash.get(digest) if digest else None
-        if original is None and group.document_id in sketches:
+        if original is None and group.document_id in min_hashes:
             original = near_copy_of(group.document_id)
         if original is not None:
             copies[original].append(group.best_pid)
@@ -376,8 +390,8 @@ def fold_copies(store: Store, groups: list[_DocGroup], info: dict[int, Candidate
             continue  # keep scanning only to collect copies of what is shown
         if digest:
             by_hash[digest] = len(shown)
-        if group.document_id in sketches:
-            for key in enumerate(sketches[group.document_id].min_hashes):
+        if group.document_id in min_hashes:
+            for key in enumerate(min_hashes[group.document_id]):
                 shown_by_min_hash.setdefault(key, []).append(len(shown))
         copies.append([])
         shown.append(group)

@@ -47,11 +47,11 @@ FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 # that an index is newer than it and refuses it instead of writing to it. A migration runs inside the
 # upgrade's one write transaction (see `_upgrade`), so it must not call ``executescript``, which
 # commits first: `_run_script` runs a script statement by statement instead. The schema as a whole:
-# migration 1's tables plus what 2-5 add (`sqlite3 index.sqlite3 .schema` prints it). A new schema:
+# migration 1's tables plus what 2-6 add (`sqlite3 index.sqlite3 .schema` prints it). A new schema:
 # append a migration, bump SCHEMA_VERSION, and add its predecessor's file to tests/fixtures
 # (make_old_indexes.py) so test_migrations.py upgrades it.
 MIGRATIONS = sqlite_utils.Migrations("librarian")
-SCHEMA_VERSION = 5  # the number of migrations: a test holds the two together
+SCHEMA_VERSION = 6  # the number of migrations: a test holds the two together
 
 # The passages' keyword index as of schema 3: title, body and `words` (see `index_words`). Only
 # UPDATEs of these columns touch it: storing a vector must not rewrite the passage's FTS entry
@@ -188,6 +188,17 @@ DROP INDEX IF EXISTS passages_unembedded;
 CREATE INDEX IF NOT EXISTS passages_text_hash ON passages(text_hash);
 CREATE INDEX IF NOT EXISTS passages_embed_order ON passages(priority) WHERE vector IS NULL;
 """)
+
+
+@MIGRATIONS(name="006_document_min_hashes")
+def _schema_6(db: sqlite_utils.Database) -> None:
+    """Documents get the min-hashes of their opening (engine/similar.py), written with their
+    passages, so that folding near copies at query time reads 32 bytes per shown document instead
+    of sketching its text. Left NULL for the documents already stored: they are sketched when
+    shown, as before, until they are indexed again."""
+    documents = db.table("documents")
+    if "min_hashes" not in documents.columns_dict:
+        documents.add_column("min_hashes", bytes)
 
 
 def _fill_text_hash_and_priority(db: sqlite_utils.Database, *, chunk: int = 5000) -> None:
@@ -360,6 +371,29 @@ class DocumentShape:
 
     size: int  # bytes of the file
     passage_count: int
+    min_hashes: tuple[int, ...] | None = None  # of its opening (engine/similar.py); None: not stored
+
+
+def opening_text(bodies: Iterable[str], max_chars: int) -> str:
+    """The first ``max_chars`` characters of a document's passage bodies (in reading order, joined
+    by newlines): the text whose near copies engine/similar.py looks for, whether it is sketched when
+    written (`Store.set_min_hashes`) or when shown (`Store.document_openings`)."""
+    parts: list[str] = []
+    held = 0
+    for body in bodies:
+        parts.append(body)
+        held += len(body)
+        if held >= max_chars:
+            break
+    return "\n".join(parts)[:max_chars]
+
+
+def _pack_min_hashes(min_hashes: Sequence[int]) -> bytes:
+    return np.array(min_hashes, dtype="<u8").tobytes()
+
+
+def _unpack_min_hashes(blob: bytes | None) -> tuple[int, ...] | None:
+    return None if blob is None else tuple(int(v) for v in np.frombuffer(blob, dtype="<u8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,7 +649,7 @@ class Store:
                ON CONFLICT(path) DO UPDATE SET root_id=excluded.root_id, size=excluded.size,
                    mtime_ns=excluded.mtime_ns, content_hash=excluded.content_hash, kind=excluded.kind,
                    title=excluded.title, status=excluded.status, error=excluded.error,
-                   indexed_at=excluded.indexed_at""",
+                   indexed_at=excluded.indexed_at, min_hashes=NULL""",
             (path, file_name(path), root_id, size, mtime_ns, content_hash, kind, title, status, error, time.time()),
         )
         return int(self.conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()[0])
@@ -688,6 +722,11 @@ class Store:
         self.conn.execute("UPDATE documents SET passage_count = ? WHERE id = ?", (len(rows), document_id))
         return len(rows)
 
+    def set_min_hashes(self, document_id: int, min_hashes: Sequence[int]) -> None:
+        """The min-hashes of the document's `opening_text`, stored with its passages."""
+        self.conn.execute("UPDATE documents SET min_hashes = ? WHERE id = ?",
+                          (_pack_min_hashes(min_hashes), document_id))
+
     def copy_passages(self, *, from_document: int, to_document: int) -> int:
         """Copy another document's passages, vectors and text hashes included, so identical content is
         never re-encoded; the copies get the priority of their own document."""
@@ -700,7 +739,9 @@ class Store:
         self.conn.executemany("UPDATE passages SET priority = ? WHERE id = ?", [
             (NEVER if base is None else passage_priority(base, ordinal), pid) for pid, ordinal in
             self.conn.execute("SELECT id, ordinal FROM passages WHERE document_id = ?", (to_document,)).fetchall()])
-        self.conn.execute("UPDATE documents SET passage_count = ? WHERE id = ?", (count, to_document))
+        self.conn.execute("UPDATE documents SET passage_count = ?, min_hashes = "
+                          "(SELECT min_hashes FROM documents WHERE id = ?) WHERE id = ?",
+                          (count, from_document, to_document))
         text = self.content(from_document)
         if text is not None:
             self.set_content(to_document, text)
@@ -973,25 +1014,17 @@ class Store:
         """document id -> its `DocumentShape`, for those of ``document_ids`` still indexed."""
         out: dict[int, DocumentShape] = {}
         for marks, chunk in _in_lists(document_ids):
-            for r in self.conn.execute(f"SELECT id, size, passage_count FROM documents WHERE id IN ({marks})", chunk):
-                out[int(r[0])] = DocumentShape(int(r[1] or 0), int(r[2] or 0))
+            for r in self.conn.execute(
+                    f"SELECT id, size, passage_count, min_hashes FROM documents WHERE id IN ({marks})", chunk):
+                out[int(r[0])] = DocumentShape(int(r[1] or 0), int(r[2] or 0), _unpack_min_hashes(r[3]))
         return out
 
     def document_openings(self, document_ids: Sequence[int], *, max_chars: int) -> dict[int, str]:
         """document id -> its passages' text in reading order, about the first ``max_chars`` characters
         (whole passages): what near-duplicate detection compares, bounded whatever the document's size."""
-        out: dict[int, str] = {}
-        for doc in document_ids:
-            parts: list[str] = []
-            held = 0
-            for (body,) in self.conn.execute(
-                    "SELECT body FROM passages WHERE document_id = ? ORDER BY ordinal", (int(doc),)):
-                parts.append(body)
-                held += len(body)
-                if held >= max_chars:
-                    break
-            out[int(doc)] = "\n".join(parts)[:max_chars]
-        return out
+        return {int(doc): opening_text((body for (body,) in self.conn.execute(
+            "SELECT body FROM passages WHERE document_id = ? ORDER BY ordinal", (int(doc),))), max_chars)
+            for doc in document_ids}
 
 
 class _Transaction:

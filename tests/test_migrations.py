@@ -22,7 +22,7 @@ from librarian.engine.passage_text import text_hash
 from librarian.engine.store import MIGRATIONS, SCHEMA_VERSION, Store, index_words
 
 FIXTURES = Path(__file__).parent / "fixtures"
-OLD_INDEXES = ["schema1", "schema1-names", "schema2", "schema3", "schema4", "schema4-migrations"]
+OLD_INDEXES = ["schema1", "schema1-names", "schema2", "schema3", "schema4", "schema4-migrations", "schema5"]
 BUDGET, LOADER, CHINESE, BROKEN = (f"/home/ann/notes/{name}" for name in
                                    ("budget_2024.txt", "src/loader.py", "汽车笔记.txt", "broken.pdf"))
 
@@ -74,7 +74,8 @@ def schema_of(db: Path) -> dict[str, object]:
 # -- old files upgrade in place ----------------------------------------------------------------------
 def test_the_fixtures_hold_the_old_schemas():
     for name, version, recorded in [("schema1", "1", 0), ("schema1-names", "1", 0), ("schema2", "2", 0),
-                                    ("schema3", "3", 0), ("schema4", "4", 0), ("schema4-migrations", "4", 4)]:
+                                    ("schema3", "3", 0), ("schema4", "4", 0), ("schema4-migrations", "4", 4),
+                                    ("schema5", "5", 5)]:
         conn = sqlite3.connect(FIXTURES / f"{name}.sqlite3")
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (version,)
         has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchall()
@@ -86,7 +87,7 @@ def test_old_index_is_at_the_current_schema_with_every_migration_recorded(old):
     assert old.get_meta("schema_version") == str(SCHEMA_VERSION)
     assert [m.name for m in MIGRATIONS.applied(old.db)] == [
         "001_documents_passages", "002_file_names", "003_split_identifiers", "004_cjk_words",
-        "005_text_hash_priority"]
+        "005_text_hash_priority", "006_document_min_hashes"]
     assert MIGRATIONS.pending(old.db) == []
 
 
@@ -150,6 +151,14 @@ def test_old_index_shares_its_stored_vectors_and_embeds_what_waits(old):
     waiting = old.passages_to_embed(10)
     assert sorted(p.body[:6] for p in waiting) == ["def lo", "快速汽车的发"]
     assert not any(p.hash_missing for p in waiting)
+
+
+def test_old_index_documents_have_no_stored_min_hashes_until_indexed_again(old):
+    """Their near copies are found by sketching them when shown (tests/test_search_candidates.py)."""
+    ids = [r[0] for r in old.conn.execute("SELECT id FROM documents")]
+    assert {shape.min_hashes for shape in old.document_shapes(ids).values()} == {None}
+    old.set_min_hashes(ids[0], (1, 2**64 - 1))
+    assert old.document_shapes([ids[0]])[ids[0]].min_hashes == (1, 2**64 - 1)
 
 
 @pytest.mark.parametrize("name", OLD_INDEXES)

@@ -16,6 +16,7 @@ from librarian.engine import similar
 from librarian.engine.extract import extract as extract_in_process
 from librarian.engine.library import Library
 from librarian.engine.query import parse
+from librarian.engine.store import Store
 
 MODES = ("keyword", "hybrid", "dense")
 
@@ -173,20 +174,81 @@ def test_two_versions_of_a_readme_fold_and_another_document_does_not(library):
         assert almanac.duplicates == ()
 
 
-def test_the_next_keystroke_sketches_no_document_again_until_one_changes(library, monkeypatch, tmp_path):
+@pytest.fixture
+def read_openings(monkeypatch) -> list[int]:
+    """The documents whose text near-copy folding reads (to sketch them), in the order read."""
+    read: list[int] = []
+    real = Store.document_openings
+
+    def recording(self, document_ids, *, max_chars):
+        read.extend(document_ids)
+        return real(self, document_ids, max_chars=max_chars)
+
+    monkeypatch.setattr(Store, "document_openings", recording)
+    return read
+
+
+def document_id(lib: Library, name: str) -> int:
+    return next(d for (d,) in lib._reader().conn.execute("SELECT id FROM documents WHERE path LIKE ?", (f"%{name}",)))
+
+
+def test_the_next_keystroke_reads_no_document_again_until_one_changes(library, read_openings, tmp_path):
     lib = library({"v1/README.md": readme(), "v2/README.md": readme({3: "Line 3: now with colour output."})})
-    sketched: list[str] = []
-    real_sketch = similar.sketch
-    monkeypatch.setattr(similar, "sketch", lambda text: sketched.append(text) or real_sketch(text))
     first = lib.search("tidewater harbour tide table").hits
-    assert len(sketched) == 2 and len(first) == 1 and len(first[0].duplicates) == 1
-    sketched.clear()
+    assert len(read_openings) == 2 and len(first) == 1 and len(first[0].duplicates) == 1  # compared in full
+    read_openings.clear()
     again = lib.search("tidewater harbour tide tables").hits  # the next keystroke
-    assert sketched == [] and [h.duplicates for h in again] == [h.duplicates for h in first]
+    assert read_openings == [] and [h.duplicates for h in again] == [h.duplicates for h in first]
     (tmp_path / "docs" / "v2" / "README.md").write_text(readme({3: "Line 3: now with colour output, again."}))
     lib.update()
     lib.search("tidewater harbour tide table")
-    assert len(sketched) == 1  # only the file whose content changed
+    assert read_openings == [document_id(lib, "v2/README.md")]  # only the file whose content changed
+
+
+def test_documents_of_one_size_that_are_no_copies_are_never_read_to_fold_copies(library, read_openings):
+    """Every document here has peers of its size, so each could be a near copy; their stored
+    min-hashes share nothing, so no text is read or shingled at search time."""
+    topics = ["harbour tides and charts", "sourdough bread baking", "violin strings and bows",
+              "mountain railway timetables", "beekeeping through winter"]
+    lib = library({f"{n}.md": f"# Notes {n}\n\n" + " ".join(f"{topic}, page {i}." for i in range(60))
+                   for n, topic in enumerate(topics)})
+    for mode in MODES:
+        assert len(lib.search("notes", mode=mode).hits) == len(topics)
+    assert read_openings == []
+
+
+def test_stored_min_hashes_are_those_of_the_text_read_at_search_time(library):
+    """Written with the passages or sketched when shown, a document's min-hashes are of the same
+    text: a stored sketch and a search-time one always agree on which documents are near copies."""
+    lib = library({"v1/README.md": readme(), "long.md": "# Long\n\n" + "\n\n".join(
+        f"Paragraph {i}: the tidewater almanac lists the ports and harbour masters of the coast." for i in range(400))})
+    store = lib._reader()
+    for name in ("v1/README.md", "long.md"):
+        doc = document_id(lib, name)
+        stored = store.document_shapes([doc])[doc].min_hashes
+        opening = store.document_openings([doc], max_chars=similar.OPENING_CHARS)[doc]
+        assert stored and stored == similar.sketch(opening).min_hashes
+
+
+def test_an_edit_renews_the_stored_min_hashes_and_a_copy_takes_its_twins(library, tmp_path):
+    lib = library({"v1/README.md": readme()})
+    before = lib._reader().document_shapes([doc := document_id(lib, "v1/README.md")])[doc].min_hashes
+    (tmp_path / "docs" / "v1" / "README.md").write_text("A note about something else entirely, not tides.")
+    (tmp_path / "docs" / "twin.md").write_text(readme())
+    lib.update()
+    store = lib._reader()
+    shapes = store.document_shapes([doc, twin := document_id(lib, "twin.md")])
+    assert shapes[doc].min_hashes == similar.sketch("A note about something else entirely, not tides.").min_hashes
+    assert shapes[twin].min_hashes == before
+
+
+def test_documents_indexed_before_min_hashes_were_stored_still_fold(library, read_openings):
+    lib = library({"v1/README.md": readme(), "v2/README.md": readme({3: "Line 3: now with colour output."})})
+    with lib._writer().transaction() as conn:
+        conn.execute("UPDATE documents SET min_hashes = NULL")  # as a schema-5 index upgraded
+    hits = lib.search("tidewater harbour tide table").hits
+    assert len(hits) == 1 and len(hits[0].duplicates) == 1
+    assert sorted(read_openings) == sorted(document_id(lib, n) for n in ("v1/README.md", "v2/README.md"))
 
 
 def test_resemblance_of_near_and_different_texts():
