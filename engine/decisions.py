@@ -17,12 +17,11 @@ and the index but writes nothing, so each case can be tested without a database:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from . import similar
 from .results import UpdateReport
-from .store import DocumentRow, NewPassage, Store, opening_text
+from .store import DocumentRow, NewPassage, Store
 from .vector_sync import VectorChange
 
 
@@ -209,7 +208,7 @@ def apply_decision(decision: Decision | WriteRecord, store: Store, change: Vecto
         _drop_passages(decision.replaces, store, change)
         document_id = _upsert(store, decision.file, digest=decision.digest, kind=decision.kind,
                               title=decision.title, status=decision.status, error=decision.warning)
-        _write_passages(store, document_id, decision.passages)
+        store.insert_passages(document_id, decision.passages)
         change.copied += store.reuse_vectors(document_id, kept)
         store.set_content(document_id, decision.text)
     elif isinstance(decision, Fail):
@@ -221,16 +220,8 @@ def apply_decision(decision: Decision | WriteRecord, store: Store, change: Vecto
         _drop_passages(existing.id if existing else None, store, change)
         document_id = store.upsert_document(path=decision.record_id, root_id=None, size=decision.size, mtime_ns=0,
                                             content_hash=decision.digest, kind=decision.kind, title=decision.title)
-        _write_passages(store, document_id, decision.passages)
+        store.insert_passages(document_id, decision.passages)
     # Unchanged and Vanished write nothing
-
-
-def _write_passages(store: Store, document_id: int, passages: Sequence[NewPassage]) -> None:
-    """The document's passages, and the min-hashes of its opening that near-copy folding reads
-    when the document is shown (sketched once here rather than at every search that shows it)."""
-    store.insert_passages(document_id, passages)
-    opening = opening_text((p.body for p in sorted(passages, key=lambda p: p.ordinal)), similar.OPENING_CHARS)
-    store.set_min_hashes(document_id, similar.sketch(opening).min_hashes)
 
 
 def _drop_passages(document_id: int | None, store: Store, change: VectorChange) -> None:

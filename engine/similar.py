@@ -7,25 +7,24 @@ word shingles (runs of `SHINGLE_WORDS` words) of the two texts. A few changed li
 shingles around them; two different documents on one topic share almost none.
 
 Folded at query time, among the documents about to be shown (engine/search.py `fold_copies`). Only
-the first `OPENING_CHARS` characters of a document count (`store.opening_text`), and a pair is
+the first `OPENING_CHARS` characters of a document count (`opening`), and a pair is
 compared in full only when the two are of about the same size (`could_be_near`) and share one of
 their `MIN_HASHES` min-hashes (Broder's sketch: two sets share a given min-hash with probability
 equal to their Jaccard similarity, so a near pair (≥ 0.7) shares one of four with probability ≥ 0.99,
 while unrelated documents almost never do). The min-hashes are computed when a document's passages
-are written and stored with it (32 bytes): sketching the ~10 documents of every new query at search
-time was a fifth of a typed query's time at 100k passages. A document indexed before they were
-stored is sketched when shown, as before.
+are written and stored with it (32 bytes, `Store.insert_passages`; schema 6 computed them for the
+documents stored before): sketching the ~10 documents of every new query at search time was a fifth
+of a typed query's time at 100k passages. One without them is sketched when shown.
 """
 
 from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-
-from .store import DocumentShape
 
 SHINGLE_WORDS = 3
 NEAR_DUPLICATE = 0.7  # Jaccard of the shingle sets at or above which two documents fold
@@ -40,6 +39,29 @@ _OFFSETS = np.array([0x632BE59BD9B4E019, 0x94D049BB133111EB, 0x2545F4914F6CDD1D,
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _RUN_BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime: mixes a run's word hashes in order
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentShape:
+    """What near-copy folding knows of a document before reading it (`Store.document_shapes`)."""
+
+    size: int  # bytes of the file
+    passage_count: int
+    min_hashes: tuple[int, ...] | None = None  # of its `opening`; None: not stored
+
+
+def opening(bodies: Iterable[str], max_chars: int = OPENING_CHARS) -> str:
+    """The first ``max_chars`` characters of a document's passage bodies (in reading order, joined
+    by newlines): the text compared, whether sketched when the passages are written
+    (`Store.insert_passages`) or when the document is shown (`Store.document_openings`)."""
+    parts: list[str] = []
+    held = 0
+    for body in bodies:
+        parts.append(body)
+        held += len(body)
+        if held >= max_chars:
+            break
+    return "\n".join(parts)[:max_chars]
 
 
 def could_be_near(a: DocumentShape, b: DocumentShape) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sqlite_utils
+from librarian.engine import similar
 from librarian.engine import store as store_module
 from librarian.engine.embed_order import DocumentOrder, passage_priority
 from librarian.engine.errors import IndexError_
@@ -153,12 +154,21 @@ def test_old_index_shares_its_stored_vectors_and_embeds_what_waits(old):
     assert not any(p.hash_missing for p in waiting)
 
 
-def test_old_index_documents_have_no_stored_min_hashes_until_indexed_again(old):
-    """Their near copies are found by sketching them when shown (tests/test_search_candidates.py)."""
-    ids = [r[0] for r in old.conn.execute("SELECT id FROM documents")]
-    assert {shape.min_hashes for shape in old.document_shapes(ids).values()} == {None}
-    old.set_min_hashes(ids[0], (1, 2**64 - 1))
-    assert old.document_shapes([ids[0]])[ids[0]].min_hashes == (1, 2**64 - 1)
+def test_old_index_documents_get_the_min_hashes_of_their_opening(old):
+    """What near-copy folding reads instead of the document's text (engine/similar.py); a failed
+    document has no passages, so none. New documents get theirs when their passages are written."""
+    shapes = old.document_shapes([r[0] for r in old.conn.execute("SELECT id FROM documents")])
+    openings = old.document_openings(list(shapes), max_chars=similar.OPENING_CHARS)
+    assert len(shapes) == 4
+    for doc, shape in shapes.items():
+        if shape.passage_count:
+            assert shape.min_hashes and shape.min_hashes == similar.sketch(openings[doc]).min_hashes
+        else:
+            assert shape.min_hashes is None
+    doc = old.upsert_document(path="/home/ann/notes/new.md", root_id=1, size=1, mtime_ns=1, content_hash="n",
+                              kind="text", title="New")
+    old.insert_passages(doc, [store_module.NewPassage(0, "New", "fresh violins for the orchestra", 0, 31, {})])
+    assert old.document_shapes([doc])[doc].min_hashes == similar.sketch("fresh violins for the orchestra").min_hashes
 
 
 @pytest.mark.parametrize("name", OLD_INDEXES)

@@ -242,10 +242,10 @@ def test_an_edit_renews_the_stored_min_hashes_and_a_copy_takes_its_twins(library
     assert shapes[twin].min_hashes == before
 
 
-def test_documents_indexed_before_min_hashes_were_stored_still_fold(library, read_openings):
+def test_documents_without_stored_min_hashes_are_sketched_when_shown(library, read_openings):
     lib = library({"v1/README.md": readme(), "v2/README.md": readme({3: "Line 3: now with colour output."})})
     with lib._writer().transaction() as conn:
-        conn.execute("UPDATE documents SET min_hashes = NULL")  # as a schema-5 index upgraded
+        conn.execute("UPDATE documents SET min_hashes = NULL")
     hits = lib.search("tidewater harbour tide table").hits
     assert len(hits) == 1 and len(hits[0].duplicates) == 1
     assert sorted(read_openings) == sorted(document_id(lib, n) for n in ("v1/README.md", "v2/README.md"))
