@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from librarian.engine.paths import display_path
 from librarian.engine.results import Hit, Locator, SearchResult
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt, Signal
 
@@ -191,8 +192,8 @@ class ResultsModel(QAbstractListModel):
         hit = self._hits[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return hit.title or file_name(hit.path)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return hit.display_path  # Qt drops what is not UTF-8; open hit.path itself
+        if role == Qt.ItemDataRole.ToolTipRole:  # Qt drops what is not UTF-8; open hit.path itself
+            return hit.display_path + copies_tooltip(hit)
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
             return f"{file_name(hit.path)} in {folder_of(hit.path)}. {hit.snippet}"
         if role == Role.HIT:
@@ -243,6 +244,20 @@ def more_text(hit: Hit) -> str:
         n = hit.other_passages
         parts.append(f"+{n} more passage{'s' if n != 1 else ''} in this file")
     if hit.duplicates:
+        # folded copies: the same text, or nearly (a few lines changed: engine/similar.py)
         n = len(hit.duplicates)
-        parts.append(f"{n} identical cop{'ies' if n != 1 else 'y'}")
+        parts.append(f"also in {n} other file{'s' if n != 1 else ''}")
     return " · ".join(parts)
+
+
+TOOLTIP_COPIES = 5
+
+
+def copies_tooltip(hit: Hit) -> str:
+    """The tooltip's lines naming the files folded into ``hit`` (same or nearly the same text)."""
+    if not hit.duplicates:
+        return ""
+    lines = [display_path(p) for p in hit.duplicates[:TOOLTIP_COPIES]]
+    if len(hit.duplicates) > TOOLTIP_COPIES:
+        lines.append(f"and {len(hit.duplicates) - TOOLTIP_COPIES} more")
+    return "\nAlso in:\n" + "\n".join(lines)

@@ -69,16 +69,28 @@ def test_roles_give_what_the_delegate_paints(model):
         make_hit(0, other_passages=2, duplicates=("/copy.pdf",), snippet="a <b> & sun", highlights=((8, 11),)),)))
     index = model.index(0, 0)
     assert index.data(Qt.ItemDataRole.DisplayRole) == "Title 0"
-    assert index.data(Qt.ItemDataRole.ToolTipRole) == "/docs/folder/file0.pdf"
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == "/docs/folder/file0.pdf\nAlso in:\n/copy.pdf"
     assert index.data(Role.FILE_NAME) == "file0.pdf"
     assert index.data(Role.FOLDER) == "/docs/folder"
     assert index.data(Role.KIND) == "pdf"
     assert index.data(Role.SNIPPET_HTML) == "a &lt;b&gt; &amp; <b>sun</b>"
     assert index.data(Role.LOCATOR) == "page 3"
     assert index.data(Role.MATCHED) == "matched words and meaning"
-    assert index.data(Role.MORE) == "+2 more passages in this file · 1 identical copy"
+    assert index.data(Role.MORE) == "+2 more passages in this file · also in 1 other file"
     assert isinstance(index.data(Role.HIT), Hit)
     assert model.data(model.index(5, 0)) is None
+
+
+def test_a_hit_names_the_files_folded_into_it(model):
+    """Copies (the same or nearly the same text) are folded into one hit: the row says how many, the
+    tooltip which ones."""
+    copies = tuple(f"/docs/v{i}/README.md" for i in range(7))
+    model.set_result(SearchResult("sun", "hybrid", 1.0, (make_hit(0, duplicates=copies), make_hit(1))))
+    first, second = model.index(0, 0), model.index(1, 0)
+    assert first.data(Role.MORE) == "also in 7 other files"
+    assert first.data(Qt.ItemDataRole.ToolTipRole).splitlines() == [
+        "/docs/folder/file0.pdf", "Also in:", *copies[:5], "and 2 more"]
+    assert second.data(Role.MORE) == "" and second.data(Qt.ItemDataRole.ToolTipRole) == "/docs/folder/file1.pdf"
 
 
 def test_title_falls_back_to_the_file_name(model):

@@ -233,6 +233,14 @@ def test_cli_hit_lines_say_why_and_bold_the_matched_words_only_with_color():
     assert marked("a b a", ((0, 1), (0, 1), (4, 5)), color=True).count(BOLD) == 2
 
 
+def test_cli_hit_lines_name_the_files_folded_into_the_hit():
+    lines = hit_lines(1, make_hit(0, duplicates=("/a/v2/README.md",)), color=False)
+    assert lines[2] == "   also in: /a/v2/README.md" and lines[3] == "   meaning 0.71 · words: sourdough"
+    many = hit_lines(1, make_hit(0, duplicates=tuple(f"/a/v{i}/README.md" for i in range(5))), color=False)
+    assert many[2] == "   also in: /a/v0/README.md, /a/v1/README.md, /a/v2/README.md (+2 more)"
+    assert not any("also in" in line for line in hit_lines(1, make_hit(0), color=False))
+
+
 def _weak_after_first(monkeypatch):
     search = Library.search
 

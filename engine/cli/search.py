@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from ..errors import LibrarianError
+from ..paths import display_path
 from ..results import MODES, Hit, SearchFilters, SearchResult
 from .common import open_library
 
@@ -73,8 +74,18 @@ def hit_lines(rank: int, hit: Hit, *, color: bool) -> list[str]:
     weaker = "  (weaker match)" if hit.weak else ""
     why = hit.why or hit.matched
     more = f" · +{hit.other_passages} more passage{'s' if hit.other_passages != 1 else ''}" if hit.other_passages else ""
-    return [f"{rank}. {title}{weaker}", f"   {hit.display_path}{where}", f"   {why}{more}",
+    copies = [f"   also in: {also_in(hit.duplicates)}"] if hit.duplicates else []
+    return [f"{rank}. {title}{weaker}", f"   {hit.display_path}{where}", *copies, f"   {why}{more}",
             f"   {marked(hit.snippet, hit.highlights, color=color)}"]
+
+
+SHOWN_COPIES = 3
+
+
+def also_in(paths: tuple[str, ...]) -> str:
+    """The other files holding the same or nearly the same text as a hit (folded into it)."""
+    shown = ", ".join(display_path(p) for p in paths[:SHOWN_COPIES])
+    return shown + (f" (+{len(paths) - SHOWN_COPIES} more)" if len(paths) > SHOWN_COPIES else "")
 
 
 def _date(text: str | None, flag: str) -> float | None:
