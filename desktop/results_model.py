@@ -20,6 +20,7 @@ from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersist
 
 from .formatting import (
     MATCHED_TEXT,
+    count_text,
     file_name,
     folder_in_root,
     folder_of,
@@ -241,12 +242,10 @@ class ResultsModel(QAbstractListModel):
 def more_text(hit: Hit) -> str:
     parts = []
     if hit.other_passages:
-        n = hit.other_passages
-        parts.append(f"+{n} more passage{'s' if n != 1 else ''} in this file")
+        parts.append(f"+{count_text(hit.other_passages, 'more passage')} in this file")
     if hit.duplicates:
         # folded copies: the same text, or nearly (a few lines changed: engine/similar.py)
-        n = len(hit.duplicates)
-        parts.append(f"also in {n} other file{'s' if n != 1 else ''}")
+        parts.append(f"also in {count_text(len(hit.duplicates), 'other file')}")
     return " · ".join(parts)
 
 

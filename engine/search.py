@@ -315,8 +315,8 @@ class Recent(Generic[K, V]):
 class SketchCache:
     """Near-duplicate sketches of documents (engine/similar.py), by document id and content hash, the
     most recent `SKETCHES_KEPT`: the documents `fold_copies` had to read (likely near copies, or a
-    document without stored min-hashes). Sketching an opening costs ~2.5 ms, and
-    every keystroke of a search reads mostly the same documents (real-library index: k=50 p50 84 → 22 ms)."""
+    document without stored min-hashes). Sketching an opening costs ~2.5 ms, and every keystroke of
+    a search reads mostly the same documents (real-library index: k=50 p50 84 → 22 ms)."""
 
     def __init__(self) -> None:
         self._sketches: Recent[tuple[int, str], similar.Sketch] = Recent(SKETCHES_KEPT)
@@ -337,8 +337,9 @@ def fold_copies(store: Store, groups: list[_DocGroup], info: dict[int, Candidate
     results a person reads, at a cost that does not grow with k.
 
     A document's min-hashes are stored with its passages: its text is read and shingled only when it
-    shares one with a document shown before it (a likely near copy), or when it has none stored. ``known_sketches`` keeps those sketches of documents seen before (by id and
-    content hash): the next keystroke reads and hashes nothing again."""
+    shares one with a document shown before it (a likely near copy), or when it has none stored.
+    ``known_sketches`` keeps those sketches of documents seen before (by id and content hash): the
+    next keystroke reads and hashes nothing again."""
     pool = groups[:NEAR_DUPLICATE_POOL * min(k, NEAR_DUPLICATE_SHOWN)]
     shapes = store.document_shapes([g.document_id for g in pool])
     # Only documents with a peer of about their size can have a near copy.

@@ -30,7 +30,7 @@ from .embed_order import NEVER, DocumentOrder, embedded, passage_priority
 from .errors import DiskFullError, IndexDamagedError, IndexError_
 from .passage_text import text_hash
 from .query import cjk_index_words
-from .similar import DocumentShape, opening, sketch
+from .similar import OPENING_CHARS, DocumentShape, opening, sketch
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +204,7 @@ def _schema_6(db: sqlite_utils.Database) -> None:
     ids = [row[0] for row in db.execute("SELECT id FROM documents WHERE passage_count > 0")]
     for start in range(0, len(ids), 500):
         db.conn.executemany("UPDATE documents SET min_hashes = ? WHERE id = ?", [
-            (_pack_min_hashes(sketch(opening(body for (body,) in db.execute(
-                "SELECT body FROM passages WHERE document_id = ? ORDER BY ordinal", (doc,)))).min_hashes), doc)
+            (_pack_min_hashes(sketch(_opening_of(db.conn, doc, OPENING_CHARS)).min_hashes), doc)
             for doc in ids[start:start + 500]])
 
 
@@ -371,6 +370,12 @@ class Candidate:
 
     document_id: int
     content_hash: str | None
+
+
+def _opening_of(conn: sqlite3.Connection, document_id: int, max_chars: int) -> str:
+    """The document's `similar.opening`, read from its stored passages."""
+    return opening((body for (body,) in conn.execute(
+        "SELECT body FROM passages WHERE document_id = ? ORDER BY ordinal", (document_id,))), max_chars)
 
 
 def _pack_min_hashes(min_hashes: Sequence[int]) -> bytes:
@@ -1005,9 +1010,7 @@ class Store:
     def document_openings(self, document_ids: Sequence[int], *, max_chars: int) -> dict[int, str]:
         """document id -> its passages' text in reading order, about the first ``max_chars`` characters
         (whole passages): what near-duplicate detection compares, bounded whatever the document's size."""
-        return {int(doc): opening((body for (body,) in self.conn.execute(
-            "SELECT body FROM passages WHERE document_id = ? ORDER BY ordinal", (int(doc),))), max_chars)
-            for doc in document_ids}
+        return {int(doc): _opening_of(self.conn, int(doc), max_chars) for doc in document_ids}
 
 
 class _Transaction:
