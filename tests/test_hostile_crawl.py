@@ -370,8 +370,14 @@ def test_ctrl_c_during_index_with_the_real_model_exits_130_cleanly(tmp_path, rea
         finally:
             if proc.poll() is None:
                 proc.kill()
-        assert proc.returncode == 130, f"attempt {attempt} ({ready}, +{delay} s): {err}"
+        assert proc.returncode == 130, f"attempt {attempt} ({ready}, +{delay} s): {err}\n{_status(data)}"
         assert "interrupted" in err and "terminate called" not in err and "Traceback" not in err
+
+
+def _status(data: Path) -> str:
+    """`librarian status` of a data dir: which file failed and why, for a failure's message."""
+    done = subprocess.run([str(LIBRARIAN), "--data-dir", str(data), "status"], capture_output=True, text=True)
+    return done.stdout + done.stderr
 
 
 def _wait_until(db: Path, query: str, proc: subprocess.Popen, timeout: float = 120) -> None:
